@@ -1,0 +1,28 @@
+# The project's commands. Each is a thin alias for a script, so CI and people run the same thing.
+.PHONY: install test lint dev elasticsearch-start elasticsearch-stop demo-data
+
+ELASTIC_PASSWORD ?= changeme
+# The local node from scripts/elasticsearch runs with security on; these are its development credentials.
+DEV_ENV = ELASTICSEARCH_HOSTS=http://127.0.0.1:9200 ELASTICSEARCH_USERNAME=elastic ELASTICSEARCH_PASSWORD=$(ELASTIC_PASSWORD)
+
+install:
+	uv sync --frozen
+
+test:
+	scripts/test
+
+lint:
+	uv run ruff check . && uv run ruff format --check . && uv run mypy .
+
+elasticsearch-start:
+	scripts/elasticsearch start
+
+elasticsearch-stop:
+	scripts/elasticsearch stop
+
+demo-data: install elasticsearch-start
+	$(DEV_ENV) uv run python manage.py load_demo
+
+# Local Elasticsearch + demo data + the service on http://127.0.0.1:8000 (Ctrl-C stops the service).
+dev: demo-data
+	$(DEV_ENV) uv run uvicorn config.asgi:application --host 127.0.0.1 --port 8000

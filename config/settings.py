@@ -1,0 +1,53 @@
+"""Django settings. Every value an operator may change comes from search_service.settings (the environment)."""
+
+from pathlib import Path
+
+from search_service.settings import load_settings
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+SEARCH = load_settings()
+
+SECRET_KEY = SEARCH.django_secret_key.get_secret_value()
+DEBUG = SEARCH.django_debug
+ALLOWED_HOSTS = SEARCH.django_allowed_hosts
+
+INSTALLED_APPS = [
+    "django.contrib.staticfiles",  # serves the OpenAPI page's Swagger UI assets shipped with ninja
+    "ninja",
+    "search_service",
+]
+
+# Only what this API needs: every middleware costs time per request, a sync one a thread hop.
+# It has no sessions, cookies, CSRF-protected forms or users.
+MIDDLEWARE = ["search_service.middleware.allowed_hosts_middleware"]
+
+ROOT_URLCONF = "config.urls"
+ASGI_APPLICATION = "config.asgi.application"
+WSGI_APPLICATION = "config.wsgi.application"
+
+# The service stores nothing itself; Elasticsearch holds the data.
+DATABASES: dict[str, dict[str, str]] = {}
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {},
+    }
+]
+
+STATIC_URL = "static/"
+USE_TZ = True
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "INFO"},
+    # The client logs every request at INFO; at WARNING it reports only failures.
+    "loggers": {"elastic_transport.transport": {"level": "WARNING"}},
+}

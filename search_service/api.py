@@ -1,0 +1,75 @@
+"""HTTP routes. Thin: parse input, await Elasticsearch, shape the answer; errors are handled in errors.py."""
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI, Query
+
+from search_service.elastic import get_client
+from search_service.errors import error_response, register_error_handlers
+from search_service.queries import build_search_body
+from search_service.schemas import (
+    ErrorResponse,
+    HealthResponse,
+    Hit,
+    ReadyResponse,
+    SearchParams,
+    SearchResponse,
+    Total,
+)
+
+api = NinjaAPI(
+    title="Search service",
+    version="0.1.0",
+    description="Full-text search over an Elasticsearch index.",
+    urls_namespace="search",
+)
+register_error_handlers(api)
+
+ERRORS = {code: ErrorResponse for code in (400, 422, 500, 502, 503, 504)}
+
+
+@api.get("/search", response={200: SearchResponse, **ERRORS}, summary="Search the index")
+async def search(request: HttpRequest, params: Query[SearchParams]) -> SearchResponse:
+    config = settings.SEARCH
+    body = build_search_body(query=params.q, page=params.page, size=params.size, fields=config.search_fields)
+    result: dict[str, Any] = (await get_client().search(index=config.elasticsearch_index, body=body)).body
+    hits = result["hits"]
+    return SearchResponse(
+        query=params.q,
+        total=Total(**hits["total"]),
+        took_ms=result["took"],
+        page=params.page,
+        size=params.size,
+        hits=[
+            Hit(
+                id=hit["_id"],
+                index=hit["_index"],
+                score=hit.get("_score"),
+                source=hit.get("_source", {}),
+                highlight=hit.get("highlight", {}),
+            )
+            for hit in hits["hits"]
+        ],
+    )
+
+
+@api.get("/health", response=HealthResponse, summary="Liveness: the process serves requests")
+def health(request: HttpRequest) -> HealthResponse:
+    # Deliberately sync and I/O-free: a liveness probe must not fail because Elasticsearch is down,
+    # or the orchestrator restarts healthy workers in a loop.
+    return HealthResponse(status="ok")
+
+
+@api.get(
+    "/ready",
+    response={200: ReadyResponse, 503: ErrorResponse},
+    summary="Readiness: Elasticsearch answers and the index exists",
+)
+async def ready(request: HttpRequest) -> ReadyResponse | HttpResponse:
+    # Cluster health rather than `GET /`: the root info API is a module some distributions lack.
+    health = await get_client().cluster.health(index=settings.SEARCH.elasticsearch_index)
+    if health["status"] == "red":
+        return error_response(api, request, 503, "cluster_red", "The search index has unassigned primary shards")
+    return ReadyResponse(status="ready", cluster_status=health["status"])

@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class SearchServiceConfig(AppConfig):
+    name = "search_service"

@@ -1,0 +1,55 @@
+"""The Elasticsearch client's lifecycle: one AsyncElasticsearch per worker process, closed on ASGI shutdown."""
+
+from typing import Any
+
+from django.conf import settings
+from elasticsearch import AsyncElasticsearch
+
+from search_service.settings import ServiceSettings
+
+_client: AsyncElasticsearch | None = None
+
+
+def client_options(config: ServiceSettings) -> dict[str, Any]:
+    """The keyword arguments for AsyncElasticsearch that `config` describes."""
+    options: dict[str, Any] = {
+        "hosts": [str(host) for host in config.elasticsearch_hosts],
+        "request_timeout": config.elasticsearch_request_timeout,
+        "max_retries": config.elasticsearch_max_retries,
+        # A timed-out search is not retried: retrying would multiply the caller's wait by max_retries + 1
+        # against a cluster that is already struggling.
+        "retry_on_timeout": False,
+        "connections_per_node": config.elasticsearch_connections_per_node,
+        "verify_certs": config.elasticsearch_verify_certs,
+    }
+    if config.elasticsearch_ca_certs is not None:
+        options["ca_certs"] = str(config.elasticsearch_ca_certs)
+    if config.elasticsearch_api_key is not None:
+        options["api_key"] = config.elasticsearch_api_key.get_secret_value()
+    if config.elasticsearch_username is not None and config.elasticsearch_password is not None:
+        options["basic_auth"] = (
+            config.elasticsearch_username,
+            config.elasticsearch_password.get_secret_value(),
+        )
+    return options
+
+
+def get_client() -> AsyncElasticsearch:
+    """The worker's client, created on first use.
+
+    It must be created inside the running event loop: elastic-transport binds its aiohttp session to the
+    loop that makes the first request, so a client built at import time would belong to no loop or the
+    wrong one.
+    """
+    global _client
+    if _client is None:
+        _client = AsyncElasticsearch(**client_options(settings.SEARCH))
+    return _client
+
+
+async def close_client() -> None:
+    """Close the worker's client, if one was made; the next `get_client()` builds a fresh one."""
+    global _client
+    if _client is not None:
+        client, _client = _client, None
+        await client.close()

@@ -1,0 +1,52 @@
+"""Pure functions from validated search parameters to Elasticsearch request bodies. No I/O here."""
+
+from typing import Any
+
+# Elasticsearch refuses `from + size` past index.max_result_window, 10,000 unless an index raises it.
+MAX_RESULT_WINDOW = 10_000
+MAX_QUERY_LENGTH = 1_000
+HIGHLIGHT_FRAGMENT_SIZE = 150
+HIGHLIGHT_FRAGMENTS = 3
+
+
+def strip_boost(field: str) -> str:
+    """`title^3` -> `title`: highlighting takes plain field names."""
+    return field.partition("^")[0]
+
+
+def build_query(*, query: str, fields: list[str]) -> dict[str, Any]:
+    """The `query_string` query for the user's text over the configured fields."""
+    return {
+        "query_string": {
+            "query": query,
+            "fields": fields,
+            "default_operator": "OR",
+            # A value of the wrong type for a field (text against a date, say) matches nothing instead of
+            # failing the whole search.
+            "lenient": True,
+            # `*foo` walks every term of the index; refusing it keeps one request from loading the cluster.
+            "allow_leading_wildcard": False,
+        }
+    }
+
+
+def build_highlight(*, fields: list[str]) -> dict[str, Any]:
+    """Snippets with the matches marked; HTML-escaped so a client can insert them as they are."""
+    return {
+        "encoder": "html",
+        "pre_tags": ["<mark>"],
+        "post_tags": ["</mark>"],
+        "fragment_size": HIGHLIGHT_FRAGMENT_SIZE,
+        "number_of_fragments": HIGHLIGHT_FRAGMENTS,
+        "fields": {strip_boost(field): {} for field in fields},
+    }
+
+
+def build_search_body(*, query: str, page: int, size: int, fields: list[str]) -> dict[str, Any]:
+    """The `_search` body for one page of results; `page` counts from 1."""
+    return {
+        "query": build_query(query=query, fields=fields),
+        "from": (page - 1) * size,
+        "size": size,
+        "highlight": build_highlight(fields=fields),
+    }

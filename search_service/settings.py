@@ -1,0 +1,95 @@
+"""The service's configuration: one typed object read from the environment, validated once at startup."""
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+from django.core.exceptions import ImproperlyConfigured
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# A field name as query_string accepts it, optionally boosted: `title`, `title^3`, `meta.*^0.5`.
+_SEARCH_FIELD = re.compile(r"^[A-Za-z0-9_@.*-]+(\^\d+(\.\d+)?)?$")
+
+
+def _split_commas(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class ServiceSettings(BaseSettings):
+    """Every environment variable the service reads. Field `x` is variable `X`."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+
+    elasticsearch_hosts: Annotated[list[AnyHttpUrl], NoDecode] = Field(
+        default=[AnyHttpUrl("http://localhost:9200")], min_length=1
+    )
+    elasticsearch_index: str = Field(default="documents", min_length=1)
+    elasticsearch_api_key: SecretStr | None = None
+    elasticsearch_username: str | None = None
+    elasticsearch_password: SecretStr | None = None
+    elasticsearch_ca_certs: Path | None = None
+    elasticsearch_verify_certs: bool = True
+    # Per attempt. A timeout is not retried (see elastic.py), so this is also the worst case a caller waits.
+    elasticsearch_request_timeout: float = Field(default=5.0, gt=0, le=300)
+    # Retries only on connection errors; a refused connection fails in microseconds, so retrying is cheap.
+    elasticsearch_max_retries: int = Field(default=1, ge=0, le=10)
+    # aiohttp's timeout includes the wait for a pooled connection, so this must cover a worker's concurrency.
+    elasticsearch_connections_per_node: int = Field(default=128, ge=1, le=10_000)
+
+    search_fields: Annotated[list[str], NoDecode] = Field(
+        default=["qualname^3", "name^3", "summary^2", "signature", "docstring"], min_length=1
+    )
+    search_max_size: int = Field(default=100, ge=1, le=10_000)
+
+    django_secret_key: SecretStr = SecretStr("insecure-development-key-change-me")
+    django_debug: bool = False
+    django_allowed_hosts: Annotated[list[str], NoDecode] = ["localhost", "127.0.0.1", "[::1]"]
+
+    _split_lists = field_validator("elasticsearch_hosts", "search_fields", "django_allowed_hosts", mode="before")(
+        _split_commas
+    )
+
+    @field_validator("search_fields")
+    @classmethod
+    def _check_search_fields(cls, fields: list[str]) -> list[str]:
+        for field in fields:
+            if not _SEARCH_FIELD.match(field):
+                raise ValueError(f"{field!r} is not a field name with an optional ^boost, e.g. 'title^3'")
+        return fields
+
+    @field_validator("elasticsearch_ca_certs")
+    @classmethod
+    def _check_ca_certs_exist(cls, path: Path | None) -> Path | None:
+        if path is not None and not path.is_file():
+            raise ValueError(f"no such file: {path}")
+        return path
+
+    @model_validator(mode="after")
+    def _check_one_way_to_authenticate(self) -> "ServiceSettings":
+        if (self.elasticsearch_username is None) != (self.elasticsearch_password is None):
+            raise ValueError("ELASTICSEARCH_USERNAME and ELASTICSEARCH_PASSWORD must be set together")
+        if self.elasticsearch_api_key is not None and self.elasticsearch_username is not None:
+            raise ValueError("set ELASTICSEARCH_API_KEY or ELASTICSEARCH_USERNAME/PASSWORD, not both")
+        return self
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line per problem, each naming the environment variable, never echoing the value (it may be secret)."""
+    lines = []
+    for problem in error.errors():
+        if problem["loc"]:
+            lines.append(f"{str(problem['loc'][0]).upper()}: {problem['msg']}")
+        else:  # a check across variables; its message names them
+            lines.append(problem["msg"].removeprefix("Value error, "))
+    return "invalid configuration:\n  " + "\n  ".join(lines)
+
+
+def load_settings() -> ServiceSettings:
+    """Read the environment once; a bad value stops startup with a message naming the variable."""
+    try:
+        return ServiceSettings()
+    except ValidationError as error:
+        raise ImproperlyConfigured(describe_validation_error(error)) from None

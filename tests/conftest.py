@@ -1,0 +1,135 @@
+"""Fixtures: a real Elasticsearch node (started once per run if none answers) and a fresh index per run."""
+
+import os
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from elasticsearch import Elasticsearch, helpers
+
+from config.asgi import application
+from search_service.demo import DEMO_MAPPING
+from search_service.elastic import client_options, close_client
+from search_service.settings import ServiceSettings
+
+REPO = Path(__file__).resolve().parent.parent
+ES_SCRIPT = REPO / "scripts" / "elasticsearch"
+ES_URL = f"http://127.0.0.1:{os.environ.get('ES_PORT', '9200')}"
+ES_PASSWORD = os.environ.get("ELASTIC_PASSWORD", "changeme")
+
+FIXTURE_DOCUMENTS: list[dict[str, Any]] = [
+    {
+        "_id": "json.dumps",
+        "module": "json",
+        "name": "dumps",
+        "qualname": "json.dumps",
+        "kind": "function",
+        "summary": "Serialize obj to a JSON formatted str.",
+        "docstring": "Serialize obj to a JSON formatted str.",
+    },
+    {
+        "_id": "json.loads",
+        "module": "json",
+        "name": "loads",
+        "qualname": "json.loads",
+        "kind": "function",
+        "summary": "Deserialize s to a Python object.",
+        "docstring": "Deserialize s (a str instance containing a JSON document) to a Python object.",
+    },
+    {
+        "_id": "pickle.dumps",
+        "module": "pickle",
+        "name": "dumps",
+        "qualname": "pickle.dumps",
+        "kind": "function",
+        "summary": "Return the pickled representation of the object.",
+        "docstring": "Return the pickled representation of the object as a bytes object.",
+    },
+    {
+        "_id": "csv.reader",
+        "module": "csv",
+        "name": "reader",
+        "qualname": "csv.reader",
+        "kind": "function",
+        "summary": "Return a reader object.",
+        "docstring": "Return a reader object which will iterate over lines in the given csvfile.",
+    },
+    {
+        "_id": "csv.DictReader",
+        "module": "csv",
+        "name": "DictReader",
+        "qualname": "csv.DictReader",
+        "kind": "class",
+        "summary": "Read rows as dictionaries.",
+        "docstring": "Create an object that maps the information in each row to a dict whose keys are fieldnames.",
+    },
+] + [
+    {
+        "_id": f"paging.entry{n:02d}",
+        "module": "paging",
+        "name": f"entry{n:02d}",
+        "qualname": f"paging.entry{n:02d}",
+        "kind": "function",
+        "summary": "A paginated entry.",
+        "docstring": f"Paginated entry number {n}.",
+    }
+    for n in range(25)
+]
+SEARCH_FIELDS = ["qualname^3", "name^3", "summary^2", "docstring"]
+
+
+@pytest.fixture(scope="session")
+def elasticsearch_url() -> Iterator[str]:
+    """The test node's URL. Started by the project's script if nothing answers; stopped again if we started it."""
+    already_running = subprocess.run([ES_SCRIPT, "status"], capture_output=True).returncode == 0
+    if not already_running:
+        subprocess.run([ES_SCRIPT, "start"], check=True)
+    yield ES_URL
+    if not already_running:
+        subprocess.run([ES_SCRIPT, "stop"], check=True)
+
+
+def service_settings(**overrides: Any) -> ServiceSettings:
+    values: dict[str, Any] = {
+        "elasticsearch_hosts": ES_URL,
+        "elasticsearch_username": "elastic",
+        "elasticsearch_password": ES_PASSWORD,
+        "search_fields": ",".join(SEARCH_FIELDS),
+    }
+    return ServiceSettings(**(values | overrides))
+
+
+@pytest.fixture(scope="session")
+def fixture_index(elasticsearch_url: str) -> Iterator[str]:
+    """A fresh index with a random name holding FIXTURE_DOCUMENTS, deleted after the run."""
+    name = f"test-{uuid.uuid4().hex}"
+    with Elasticsearch(**client_options(service_settings())) as client:
+        client.indices.create(index=name, mappings=DEMO_MAPPING, settings={"number_of_replicas": 0})
+        helpers.bulk(client, FIXTURE_DOCUMENTS, index=name, refresh="wait_for")
+        yield name
+        client.indices.delete(index=name)
+
+
+@pytest.fixture
+def configure_service(settings: Any, fixture_index: str) -> Any:
+    """Point the service at the test node and index; call it with overrides to point it elsewhere."""
+
+    def configure(**overrides: Any) -> None:
+        settings.SEARCH = service_settings(**({"elasticsearch_index": fixture_index} | overrides))
+
+    configure()
+    return configure
+
+
+@pytest.fixture
+async def api(configure_service: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for the ASGI application, as uvicorn serves it."""
+    transport = httpx.ASGITransport(app=application)
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
+        yield client
+    # Each test runs in its own event loop; the client is bound to it, so it goes with it.
+    await close_client()

@@ -1,0 +1,59 @@
+"""Liveness, readiness and the OpenAPI document."""
+
+
+async def test_health_is_ok_even_when_elasticsearch_is_down(api, configure_service):
+    configure_service(elasticsearch_hosts="http://127.0.0.1:1")
+
+    response = await api.get("/health")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_ready_when_elasticsearch_answers(api):
+    response = await api.get("/ready")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "ready"
+    assert response.json()["cluster_status"] in {"green", "yellow"}
+
+
+async def test_not_ready_when_elasticsearch_is_unreachable(api, configure_service):
+    configure_service(elasticsearch_hosts="http://127.0.0.1:1", elasticsearch_max_retries=0)
+
+    response = await api.get("/ready")
+
+    assert response.status_code == 503
+    assert response.json()["error"] == "elasticsearch_unavailable"
+    assert "Retry-After" in response.headers
+
+
+async def test_openapi_documents_search_and_its_errors(api):
+    response = await api.get("/openapi.json")
+
+    assert response.status_code == 200
+    operation = response.json()["paths"]["/search"]["get"]
+    assert {p["name"] for p in operation["parameters"]} == {"q", "page", "size"}
+    assert {"200", "400", "422", "503", "504"} <= set(operation["responses"])
+
+
+async def test_docs_page_is_served(api):
+    response = await api.get("/docs")
+
+    assert response.status_code == 200
+    assert "openapi.json" in response.text
+
+
+async def test_unknown_host_header_is_refused(api):
+    response = await api.get("/health", headers={"Host": "evil.example"})
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_host"
+
+
+async def test_configured_host_header_is_served(api, settings):
+    settings.ALLOWED_HOSTS = ["search.example"]
+
+    response = await api.get("/health", headers={"Host": "search.example"})
+
+    assert response.status_code == 200

@@ -1,0 +1,102 @@
+"""Every way /search can fail answers with a JSON error, a stable code and the right status; never a 500."""
+
+from typing import Any
+
+import pytest
+
+
+def assert_error(response, status: int, error: str) -> Any:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"error", "detail"}
+    assert body["error"] == error
+    assert body["detail"]
+    return body
+
+
+@pytest.mark.parametrize(
+    ("params", "parameter"),
+    [
+        ({}, "q"),
+        ({"q": ""}, "q"),
+        ({"q": "   "}, "q"),
+        ({"q": "x" * 1001}, "q"),
+        ({"q": "json", "size": 101}, "size"),
+        ({"q": "json", "size": 0}, "size"),
+        ({"q": "json", "size": "ten"}, "size"),
+        ({"q": "json", "page": 0}, "page"),
+        ({"q": "json", "page": 1001}, "page"),
+        ({"q": "json", "size": 100, "page": 101}, "page"),
+    ],
+)
+async def test_bad_parameters_are_422_naming_the_parameter(api, params, parameter):
+    body = assert_error(await api.get("/search", params=params), 422, "invalid_parameter")
+
+    assert body["detail"].startswith(f"{parameter}: ")
+
+
+async def test_size_limit_follows_configuration(api, configure_service):
+    configure_service(search_max_size=5)
+
+    body = assert_error(await api.get("/search", params={"q": "json", "size": 6}), 422, "invalid_parameter")
+    assert body["detail"] == "size: must be at most 5"
+
+
+async def test_last_page_of_the_result_window_is_allowed(api):
+    response = await api.get("/search", params={"q": "json", "size": 100, "page": 100})
+
+    assert response.status_code == 200
+    assert response.json()["hits"] == []
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        ("title:(unclosed", "Cannot parse 'title:(unclosed'"),
+        ("json/", "Cannot parse 'json/'"),
+        ('"unbalanced', "Cannot parse '\"unbalanced'"),
+        ("*leading", "'*' or '?' not allowed as first character in WildcardQuery"),
+        ("json AND", "Cannot parse 'json AND'"),
+    ],
+)
+async def test_unparseable_query_is_400_with_elasticsearchs_reason(api, fixture_index, query, reason):
+    body = assert_error(await api.get("/search", params={"q": query}), 400, "invalid_query")
+
+    assert reason in body["detail"]
+    assert "Was expecting" not in body["detail"]  # the token list is cut
+    assert fixture_index not in body["detail"]  # no index names leak
+
+
+async def test_unreachable_elasticsearch_is_503_with_retry_after(api, configure_service):
+    configure_service(elasticsearch_hosts="http://127.0.0.1:1", elasticsearch_max_retries=0)
+
+    response = await api.get("/search", params={"q": "json"})
+
+    assert_error(response, 503, "elasticsearch_unavailable")
+    assert int(response.headers["Retry-After"]) > 0
+
+
+async def test_elasticsearch_timeout_is_504(api, configure_service):
+    configure_service(elasticsearch_request_timeout=0.001)
+
+    assert_error(await api.get("/search", params={"q": "json"}), 504, "elasticsearch_timeout")
+
+
+async def test_missing_index_is_503(api, configure_service):
+    configure_service(elasticsearch_index="no-such-index")
+
+    response = await api.get("/search", params={"q": "json"})
+
+    assert_error(response, 503, "index_unavailable")
+    assert "no-such-index" not in response.text
+
+
+async def test_rejected_credentials_are_502(api, configure_service):
+    configure_service(elasticsearch_password="wrong")
+
+    assert_error(await api.get("/search", params={"q": "json"}), 502, "elasticsearch_error")
+
+
+async def test_unknown_path_is_json_404(api):
+    assert_error(await api.get("/nowhere"), 404, "not_found")
