@@ -9,6 +9,7 @@ from ninja import NinjaAPI, Query
 from search_service.elastic import get_client
 from search_service.errors import error_response, register_error_handlers
 from search_service.queries import build_search_body
+from search_service.renderers import OrjsonRenderer
 from search_service.schemas import (
     ErrorResponse,
     HealthResponse,
@@ -24,6 +25,7 @@ api = NinjaAPI(
     version="0.1.0",
     description="Full-text search over an Elasticsearch index.",
     urls_namespace="search",
+    renderer=OrjsonRenderer(),
 )
 register_error_handlers(api)
 

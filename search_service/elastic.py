@@ -4,6 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from elasticsearch import AsyncElasticsearch
+from elasticsearch.serializer import OrjsonSerializer
 
 from search_service.settings import ServiceSettings
 
@@ -21,6 +22,8 @@ def client_options(config: ServiceSettings) -> dict[str, Any]:
         "retry_on_timeout": False,
         "connections_per_node": config.elasticsearch_connections_per_node,
         "verify_certs": config.elasticsearch_verify_certs,
+        # The client uses the standard library's json unless told otherwise; hits are most of the bytes.
+        "serializer": OrjsonSerializer(),
     }
     if config.elasticsearch_ca_certs is not None:
         options["ca_certs"] = str(config.elasticsearch_ca_certs)

@@ -1,0 +1,43 @@
+"""`manage.py load_demo` against the real node."""
+
+import uuid
+
+import pytest
+from django.core.management import CommandError, call_command
+from elasticsearch import Elasticsearch
+
+from search_service.elastic import client_options
+
+
+@pytest.fixture
+def demo_index(settings, configure_service):
+    name = f"test-demo-{uuid.uuid4().hex}"
+    options = client_options(settings.SEARCH)  # before a test points the service elsewhere
+    yield name
+    with Elasticsearch(**options) as client:
+        client.indices.delete(index=name, ignore_unavailable=True)
+
+
+def test_loads_thousands_of_stdlib_documents_idempotently(settings, demo_index):
+    call_command("load_demo", index=demo_index)
+    with Elasticsearch(**client_options(settings.SEARCH)) as client:
+        first_count = client.count(index=demo_index)["count"]
+        call_command("load_demo", index=demo_index)
+        second_count = client.count(index=demo_index)["count"]
+        dumps = client.get(index=demo_index, id="json.dumps")["_source"]
+        mapping = client.indices.get_mapping(index=demo_index)[demo_index]["mappings"]
+
+    assert first_count > 3000
+    assert second_count == first_count
+    assert dumps["module"] == "json"
+    assert dumps["kind"] == "function"
+    assert dumps["signature"].startswith("(obj")
+    assert dumps["summary"].startswith("Serialize")
+    assert mapping["dynamic"] == "strict"
+
+
+def test_unreachable_elasticsearch_is_a_clear_command_error(configure_service, demo_index):
+    configure_service(elasticsearch_hosts="http://127.0.0.1:1", elasticsearch_max_retries=0)
+
+    with pytest.raises(CommandError, match="cannot reach Elasticsearch"):
+        call_command("load_demo", index=demo_index)

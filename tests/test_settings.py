@@ -1,0 +1,168 @@
+"""Settings parsing from the environment: no server needed."""
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from elasticsearch.serializer import OrjsonSerializer
+
+from search_service.elastic import client_options
+from search_service.settings import ServiceSettings, load_settings
+
+VARIABLES = [
+    "ELASTICSEARCH_HOSTS",
+    "ELASTICSEARCH_INDEX",
+    "ELASTICSEARCH_API_KEY",
+    "ELASTICSEARCH_USERNAME",
+    "ELASTICSEARCH_PASSWORD",
+    "ELASTICSEARCH_CA_CERTS",
+    "ELASTICSEARCH_VERIFY_CERTS",
+    "ELASTICSEARCH_REQUEST_TIMEOUT",
+    "ELASTICSEARCH_MAX_RETRIES",
+    "ELASTICSEARCH_CONNECTIONS_PER_NODE",
+    "SEARCH_FIELDS",
+    "SEARCH_MAX_SIZE",
+    "DJANGO_SECRET_KEY",
+    "DJANGO_DEBUG",
+    "DJANGO_ALLOWED_HOSTS",
+]
+
+
+@pytest.fixture
+def env(monkeypatch):
+    """A clean environment: only what a test sets."""
+    for variable in VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    return monkeypatch
+
+
+def test_defaults(env):
+    config = load_settings()
+
+    assert [str(host) for host in config.elasticsearch_hosts] == ["http://localhost:9200/"]
+    assert config.elasticsearch_index == "documents"
+    assert config.django_debug is False
+    assert config.elasticsearch_api_key is None
+    assert config.search_max_size == 100
+
+
+def test_comma_separated_lists_are_split_and_trimmed(env):
+    env.setenv("ELASTICSEARCH_HOSTS", "http://a:9200, https://b:9243")
+    env.setenv("SEARCH_FIELDS", "title^3, body ,tags^0.5")
+    env.setenv("DJANGO_ALLOWED_HOSTS", "search.example,.internal")
+
+    config = load_settings()
+
+    assert [str(host) for host in config.elasticsearch_hosts] == ["http://a:9200/", "https://b:9243/"]
+    assert config.search_fields == ["title^3", "body", "tags^0.5"]
+    assert config.django_allowed_hosts == ["search.example", ".internal"]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("ELASTICSEARCH_HOSTS", "not a url"),
+        ("ELASTICSEARCH_HOSTS", ""),
+        ("ELASTICSEARCH_REQUEST_TIMEOUT", "0"),
+        ("ELASTICSEARCH_REQUEST_TIMEOUT", "soon"),
+        ("ELASTICSEARCH_MAX_RETRIES", "-1"),
+        ("ELASTICSEARCH_CONNECTIONS_PER_NODE", "0"),
+        ("ELASTICSEARCH_VERIFY_CERTS", "maybe"),
+        ("ELASTICSEARCH_CA_CERTS", "/no/such/ca.pem"),
+        ("SEARCH_FIELDS", "title^x"),
+        ("SEARCH_FIELDS", "title body"),
+        ("SEARCH_MAX_SIZE", "0"),
+        ("SEARCH_MAX_SIZE", "10001"),
+        ("DJANGO_DEBUG", "sometimes"),
+    ],
+)
+def test_bad_value_stops_startup_naming_the_variable(env, variable, value):
+    env.setenv(variable, value)
+
+    with pytest.raises(ImproperlyConfigured, match=f"^invalid configuration:\n  {variable}: "):
+        load_settings()
+
+
+def test_problems_in_several_variables_are_all_reported(env):
+    env.setenv("SEARCH_MAX_SIZE", "0")
+    env.setenv("ELASTICSEARCH_MAX_RETRIES", "many")
+
+    with pytest.raises(ImproperlyConfigured) as raised:
+        load_settings()
+
+    assert "SEARCH_MAX_SIZE" in str(raised.value)
+    assert "ELASTICSEARCH_MAX_RETRIES" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"ELASTICSEARCH_USERNAME": "elastic"}, "must be set together"),
+        ({"ELASTICSEARCH_PASSWORD": "secret"}, "must be set together"),
+        (
+            {"ELASTICSEARCH_API_KEY": "k", "ELASTICSEARCH_USERNAME": "u", "ELASTICSEARCH_PASSWORD": "p"},
+            "not both",
+        ),
+    ],
+)
+def test_credentials_must_be_consistent(env, variables, message):
+    for variable, value in variables.items():
+        env.setenv(variable, value)
+
+    with pytest.raises(ImproperlyConfigured, match=message):
+        load_settings()
+
+
+def test_secrets_stay_out_of_reprs_and_errors(env):
+    env.setenv("ELASTICSEARCH_USERNAME", "elastic")
+    env.setenv("ELASTICSEARCH_PASSWORD", "hunter2-password")
+    env.setenv("DJANGO_SECRET_KEY", "hunter2-secret-key")
+    config = load_settings()
+
+    assert "hunter2" not in repr(config)
+    assert "hunter2" not in str(config.model_dump())
+
+    env.setenv("ELASTICSEARCH_API_KEY", "hunter2-api-key")
+    with pytest.raises(ImproperlyConfigured) as raised:
+        load_settings()
+    assert "hunter2" not in str(raised.value)
+
+
+def test_client_options_carry_basic_auth_and_pool_settings(env):
+    config = ServiceSettings(
+        elasticsearch_hosts="https://es.example:9243",
+        elasticsearch_username="svc",
+        elasticsearch_password="pw",
+        elasticsearch_request_timeout=2.5,
+        elasticsearch_max_retries=0,
+        elasticsearch_connections_per_node=64,
+        elasticsearch_verify_certs=False,
+    )
+
+    options = client_options(config)
+
+    assert isinstance(options.pop("serializer"), OrjsonSerializer)
+    assert options == {
+        "hosts": ["https://es.example:9243/"],
+        "basic_auth": ("svc", "pw"),
+        "request_timeout": 2.5,
+        "max_retries": 0,
+        "retry_on_timeout": False,
+        "connections_per_node": 64,
+        "verify_certs": False,
+    }
+
+
+def test_client_options_carry_api_key_and_ca_certs(env, tmp_path):
+    # Elastic Cloud cannot run here, so an API-key configuration is checked up to the client's options.
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    config = ServiceSettings(
+        elasticsearch_hosts="https://deployment.es.example.cloud:443",
+        elasticsearch_api_key="ZW5jb2RlZDprZXk=",
+        elasticsearch_ca_certs=str(ca),
+    )
+
+    options = client_options(config)
+
+    assert options["api_key"] == "ZW5jb2RlZDprZXk="
+    assert options["ca_certs"] == str(ca)
+    assert "basic_auth" not in options
