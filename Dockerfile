@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1.7
 # Build stage: resolve the locked dependencies into a virtualenv; nothing of this stage but /app/.venv ships.
 FROM python:3.11-slim-bookworm AS build
-COPY --from=ghcr.io/astral-sh/uv:0.13.9 /uv /usr/local/bin/uv
+RUN pip install --no-cache-dir uv==0.13.9
 ENV UV_COMPILE_BYTECODE=1 \
     UV_LINK_MODE=copy \
     UV_PYTHON_DOWNLOADS=never \
@@ -28,7 +28,7 @@ COPY manage.py ./
 COPY config ./config
 COPY search_service ./search_service
 COPY scripts/serve ./scripts/serve
-USER app
+USER 10001:10001
 EXPOSE 8000
 # Liveness only: /health answers without touching Elasticsearch. Python is used because the slim base has no curl.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \

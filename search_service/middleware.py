@@ -6,18 +6,23 @@ from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.decorators import async_only_middleware
 
+PROBE_PATHS = frozenset({"/health", "/ready"})
+
 
 @async_only_middleware
 def allowed_hosts_middleware(
     get_response: Callable[[HttpRequest], Awaitable[HttpResponse]],
 ) -> Callable[[HttpRequest], Awaitable[HttpResponse]]:
-    """Refuse requests whose Host is not in DJANGO_ALLOWED_HOSTS.
+    """Refuse requests whose Host is not in DJANGO_ALLOWED_HOSTS, except health probes.
 
     Django checks ALLOWED_HOSTS only when something calls `request.get_host()` (CommonMiddleware, CSRF),
-    and this API runs neither, so without this check the setting would do nothing.
+    and this API runs neither, so without this check the setting would do nothing. Probes are exempt:
+    Docker's HEALTHCHECK and orchestrators call them by IP address, and they reveal nothing.
     """
 
     async def middleware(request: HttpRequest) -> HttpResponse:
+        if request.path in PROBE_PATHS:
+            return await get_response(request)
         try:
             request.get_host()
         except DisallowedHost:

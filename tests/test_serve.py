@@ -1,0 +1,123 @@
+"""The container's start command, run as the image runs it (no Docker engine here), against the real node."""
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import ES_PASSWORD, ES_URL, REPO
+
+UPSTREAM_DELAY = 2.0
+
+
+def image_command() -> list[str]:
+    """The exec-form CMD of the Dockerfile's final stage."""
+    match = re.search(r"^CMD (\[.*\])$", (REPO / "Dockerfile").read_text(), re.M)
+    assert match, "the Dockerfile has no exec-form CMD"
+    command: list[str] = json.loads(match.group(1))
+    return command
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_for(url: str, timeout: float = 30) -> httpx.Response:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return httpx.get(url, timeout=10)
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+@pytest.fixture
+def slow_elasticsearch(elasticsearch_url: str) -> Iterator[str]:
+    """The test node behind a proxy that adds UPSTREAM_DELAY to every response."""
+    port = free_port()
+    upstream = ES_URL.removeprefix("http://")
+    proxy = subprocess.Popen(
+        [
+            sys.executable,
+            REPO / "scripts" / "latency_proxy.py",
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--upstream",
+            upstream,
+            "--delay",
+            str(UPSTREAM_DELAY),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proxy.stdout
+    assert proxy.stdout.readline().startswith("latency proxy")
+    yield f"http://127.0.0.1:{port}"
+    proxy.terminate()
+    proxy.wait(timeout=10)
+    proxy.stdout.close()
+
+
+@pytest.fixture
+def served(slow_elasticsearch: str, fixture_index: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """The image's CMD, from the repository root (the image's WORKDIR has the same layout)."""
+    port = free_port()
+    env = {
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "1",
+        "ELASTICSEARCH_HOSTS": slow_elasticsearch,
+        "ELASTICSEARCH_USERNAME": "elastic",
+        "ELASTICSEARCH_PASSWORD": ES_PASSWORD,
+        "ELASTICSEARCH_INDEX": fixture_index,
+    }
+    process = subprocess.Popen(
+        image_command(), cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    yield process, f"http://127.0.0.1:{port}"
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+    assert process.stdout
+    process.stdout.close()
+
+
+def test_image_command_serves_and_shuts_down_gracefully(served):
+    process, base_url = served
+
+    assert wait_for(f"{base_url}/health").json() == {"status": "ok"}
+    assert wait_for(f"{base_url}/ready").status_code == 200
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        started = time.monotonic()
+        in_flight = pool.submit(httpx.get, f"{base_url}/search", params={"q": "json"}, timeout=30)
+        time.sleep(UPSTREAM_DELAY / 4)  # the request is now waiting on the slow upstream
+        process.send_signal(signal.SIGTERM)
+        response = in_flight.result()
+        elapsed = time.monotonic() - started
+
+    assert response.status_code == 200
+    assert {hit["id"] for hit in response.json()["hits"]} == {"json.dumps", "json.loads"}
+    assert elapsed >= UPSTREAM_DELAY  # it really was in flight when the signal came
+    assert process.wait(timeout=30) == 0
+    assert process.stdout
+    log = process.stdout.read()
+    assert "Application shutdown complete" in log
+    for bad in ("Traceback", "Unclosed", "ERROR", "lifespan"):
+        assert bad not in log, log
