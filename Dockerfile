@@ -14,8 +14,7 @@ RUN --mount=type=cache,target=/root/.cache/uv uv sync --frozen --no-dev --no-ins
 FROM python:3.11-slim-bookworm
 LABEL org.opencontainers.image.title="search-service" \
       org.opencontainers.image.description="Async HTTP search API in front of an Elasticsearch index" \
-      org.opencontainers.image.licenses="MIT" \
-      org.opencontainers.image.source="https://example.invalid/search-service"
+      org.opencontainers.image.version="0.1.0"
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PATH=/app/.venv/bin:$PATH \
