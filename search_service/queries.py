@@ -1,4 +1,4 @@
-"""Pure functions from validated search parameters to Elasticsearch request bodies. No I/O here."""
+"""Pure functions from validated search parameters to Elasticsearch request bodies, and back. No I/O here."""
 
 from typing import Any
 
@@ -49,4 +49,26 @@ def build_search_body(*, query: str, page: int, size: int, fields: list[str]) ->
         "from": (page - 1) * size,
         "size": size,
         "highlight": build_highlight(fields=fields),
+    }
+
+
+def search_response(result: dict[str, Any], *, query: str, page: int, size: int) -> dict[str, Any]:
+    """The API's answer (schemas.SearchResponse) from Elasticsearch's `_search` answer."""
+    hits = result["hits"]
+    return {
+        "query": query,
+        "total": hits["total"],
+        "took_ms": result["took"],
+        "page": page,
+        "size": size,
+        "hits": [
+            {
+                "id": hit["_id"],
+                "index": hit["_index"],
+                "score": hit.get("_score"),
+                "source": hit.get("_source", {}),
+                "highlight": hit.get("highlight", {}),
+            }
+            for hit in hits["hits"]
+        ],
     }
