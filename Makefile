@@ -1,5 +1,5 @@
 # The project's commands. Each is a thin alias for a script, so CI and people run the same thing.
-.PHONY: install test lint dev elasticsearch-start elasticsearch-stop demo-data
+.PHONY: install test lint dev elasticsearch-start elasticsearch-stop demo-data bench
 
 ELASTIC_PASSWORD ?= changeme
 # The local node from scripts/elasticsearch runs with security on; these are its development credentials.
@@ -26,3 +26,9 @@ demo-data: install elasticsearch-start
 # Local Elasticsearch + demo data + the service on http://127.0.0.1:8000 (Ctrl-C stops the service).
 dev: demo-data
 	$(DEV_ENV) uv run uvicorn config.asgi:application --host 127.0.0.1 --port 8000
+
+# Benchmarks (several minutes): writes docs/benchmarks/results.md and benchmarks.png. BENCH_ARGS=--seconds 5 for a quick look.
+bench:
+	scripts/install-bench-tools
+	uv sync --frozen --group bench
+	uv run --frozen --group bench python benchmarks/run.py $(BENCH_ARGS)

@@ -1,0 +1,601 @@
+"""`make bench`: measures the service against Elasticsearch itself and against its peers, side by side.
+
+Starts what it needs (the local Elasticsearch with the demo data, the latency proxy, each server under
+test), drives them with established load generators (ApacheBench, hey, wrk), and writes
+docs/benchmarks/results.md and docs/benchmarks/benchmarks.png. See the README's "Benchmarks" section.
+"""
+
+import argparse
+import base64
+import json
+import os
+import platform
+import random
+import re
+import resource
+import shlex
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from search_service.demo import stdlib_documents  # noqa: E402
+from search_service.queries import build_search_body  # noqa: E402
+
+OUT = REPO / "docs" / "benchmarks"
+ES_URL = "http://127.0.0.1:9200"
+ES_PASSWORD = os.environ.get("ELASTIC_PASSWORD", "changeme")
+INDEX = "documents"
+FIELDS = ["qualname^3", "name^3", "summary^2", "signature", "docstring"]
+PROXY_PORT = 9299
+UPSTREAM_DELAY = 3.0
+BIG_POOL = 1200  # > 1,000 concurrent upstream calls, each holding a connection for the whole delay
+
+# The environment of every server under test. The benchmark's virtualenv has opentelemetry-api (FastAPI
+# brings it); the service's image does not, so the client's no-op tracing is turned off to match it.
+BASE_ENV = {
+    "ELASTICSEARCH_USERNAME": "elastic",
+    "ELASTICSEARCH_PASSWORD": ES_PASSWORD,
+    "ELASTICSEARCH_INDEX": INDEX,
+    "OTEL_PYTHON_INSTRUMENTATION_ELASTICSEARCH_ENABLED": "false",
+}
+
+
+@dataclass
+class Server:
+    name: str
+    command: list[str]
+    port: int
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def servers(upstream: str, pool: int) -> list[Server]:
+    env = {
+        "ELASTICSEARCH_HOSTS": upstream,
+        "ELASTICSEARCH_CONNECTIONS_PER_NODE": str(pool),
+        "ELASTICSEARCH_REQUEST_TIMEOUT": "30",
+    }
+    return [
+        Server("service (ninja, async)", ["scripts/serve"], 8100, env | {"WEB_CONCURRENCY": "1", "HOST": "127.0.0.1"}),
+        Server("peer: FastAPI, async", ["uvicorn", "benchmarks.peers.fastapi_app:app", "--workers", "1"], 8200, env),
+        Server(
+            "peer: Django sync, gunicorn 1x10",
+            [
+                "gunicorn",
+                "--workers",
+                "1",
+                "--threads",
+                "10",
+                "--backlog",
+                "2048",
+                "benchmarks.peers.django_sync:application",
+            ],
+            8300,
+            env | {"ELASTICSEARCH_CONNECTIONS_PER_NODE": "10"},
+        ),
+    ]
+
+
+commands_run: list[str] = []
+
+
+def run(command: list[str], **kwargs: object) -> str:
+    commands_run.append(shlex.join(command))
+    result = subprocess.run(command, capture_output=True, text=True, check=True, **kwargs)  # type: ignore[call-overload]
+    return str(result.stdout)
+
+
+def log(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def started(server: Server) -> Iterator[int]:
+    """Run `server` until the block ends; yields the pid of the process that serves requests."""
+    port_args = ["--bind", f"127.0.0.1:{server.port}"] if server.command[0] == "gunicorn" else []
+    if server.command[0] == "uvicorn":
+        port_args = ["--host", "127.0.0.1", "--port", str(server.port)]
+    env = os.environ | BASE_ENV | server.env | {"PORT": str(server.port)}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    process = subprocess.Popen(
+        server.command + port_args, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    commands_run.append(shlex.join(server.command + port_args))
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{server.port}/search?q=json", timeout=40).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"{server.name} did not start")
+            time.sleep(0.3)
+        # gunicorn serves from a worker process: measure that one, not the arbiter.
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        yield int(children[0]) if server.command[0] == "gunicorn" and children else process.pid
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mb(pid: int) -> float:
+    match = re.search(r"VmHWM:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text())
+    return int(match.group(1)) / 1024 if match else float("nan")
+
+
+# ---- load generators and their output -------------------------------------------------------------
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(number) * _UNITS[unit]
+
+
+@dataclass
+class WrkResult:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int
+
+
+def wrk(url: str, script: Path, connections: int, seconds: int) -> WrkResult:
+    out = run(
+        ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url]
+    )
+    errors = sum(int(n) for n in re.findall(r"(?:Non-2xx or 3xx responses:|connect|read|write|timeout) (\d+)", out))
+    return WrkResult(
+        requests_per_second=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        p50_ms=_ms(re.search(r"^\s+50%\s+(\S+)$", out, re.M).group(1)),  # type: ignore[union-attr]
+        p99_ms=_ms(re.search(r"^\s+99%\s+(\S+)$", out, re.M).group(1)),  # type: ignore[union-attr]
+        requests=int(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
+        errors=errors,
+    )
+
+
+@dataclass
+class Burst:
+    wall_s: float
+    ok: int
+    failed: int
+    slowest_s: float
+
+
+def hey(url: str, n: int, extra: list[str] | None = None) -> Burst:
+    """`hey -n N -c N`: starts all N requests at once; its Total is the wall time for all of them."""
+    out = run(["hey", "-n", str(n), "-c", str(n), "-t", "60", *(extra or []), url])
+    statuses = Counter({int(code): int(count) for code, count in re.findall(r"\[(\d+)\]\s+(\d+) responses", out)})
+    ok = statuses.get(200, 0)
+    return Burst(
+        wall_s=float(re.search(r"Total:\s+([\d.]+) secs", out).group(1)),  # type: ignore[union-attr]
+        ok=ok,
+        failed=n - ok,  # other statuses and connection errors alike
+        slowest_s=float(re.search(r"Slowest:\s+([\d.]+) secs", out).group(1)),  # type: ignore[union-attr]
+    )
+
+
+@dataclass
+class AbResult:
+    min_ms: int
+    mean_ms: int
+    max_ms: int
+    wall_s: float
+    failed: int
+
+
+def ab(url: str, n: int) -> AbResult:
+    out = run(["ab", "-q", "-s", "60", "-c", str(n), "-n", str(n), url])
+    total = re.search(r"Total:\s+(\d+)\s+(\d+)\s+[\d.]+\s+\d+\s+(\d+)", out)
+    assert total, out
+    non_2xx = re.search(r"Non-2xx responses:\s+(\d+)", out)
+    # ab counts a response whose length differs from the first one's as failed ("Length"); search answers
+    # differ in length (took_ms), so only connection errors, exceptions and non-2xx statuses count here.
+    broken = re.search(r"\(Connect: (\d+), Receive: (\d+), Length: \d+, Exceptions: (\d+)\)", out)
+    return AbResult(
+        min_ms=int(total.group(1)),
+        mean_ms=int(total.group(2)),
+        max_ms=int(total.group(3)),
+        wall_s=float(re.search(r"Time taken for tests:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        failed=(sum(int(n) for n in broken.groups()) if broken else 0) + (int(non_2xx.group(1)) if non_2xx else 0),
+    )
+
+
+# ---- the query mix -------------------------------------------------------------------------------
+
+
+def query_mix(count: int = 200, seed: int = 7) -> list[str]:
+    """Words of the demo corpus' summaries, drawn by their frequency (so common words repeat, as in real
+    traffic), a quarter of them as `a AND b` pairs."""
+    words = Counter(
+        word.lower() for document in stdlib_documents() for word in re.findall(r"[A-Za-z]{4,}", document["summary"])
+    )
+    vocabulary, weights = zip(*words.most_common(2000), strict=True)
+    rng = random.Random(seed)
+    queries = []
+    for i in range(count):
+        first, second = rng.choices(vocabulary, weights=weights, k=2)
+        queries.append(f"{first} AND {second}" if i % 4 == 0 else first)
+    return queries
+
+
+def wrk_script(directory: Path, name: str, requests: list[dict[str, str]]) -> Path:
+    """A wrk Lua script cycling through `requests` (method, path, body)."""
+    lines = ["local requests = {"]
+    for request in requests:
+        lines.append("  {" + ", ".join(f"{key} = {json.dumps(value)}" for key, value in request.items()) + "},")
+    auth = base64.b64encode(f"elastic:{ES_PASSWORD}".encode()).decode()
+    lines += [
+        "}",
+        "local i = 0",
+        "request = function()",
+        "  i = i % #requests + 1",
+        "  local r = requests[i]",
+        f'  return wrk.format(r.method, r.path, {{["Content-Type"] = "application/json", '
+        f'["Authorization"] = "Basic {auth}"}}, r.body)',
+        "end",
+    ]
+    path = directory / f"{name}.lua"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+# ---- scenarios -----------------------------------------------------------------------------------
+
+
+def overhead_scenario(scripts: dict[str, Path], seconds: int, connections: list[int]) -> dict[str, object]:
+    """Throughput and latency straight to Elasticsearch and through each server, same query mix."""
+    rows: dict[str, dict[int, WrkResult]] = {"Elasticsearch `_search` directly": {}}
+    cpu_per_request: dict[str, float] = {}
+    rss: dict[str, float] = {}
+    for c in connections:
+        log(f"overhead: Elasticsearch directly, {c} connections, {seconds}s")
+        rows["Elasticsearch `_search` directly"][c] = wrk(f"{ES_URL}/{INDEX}/_search", scripts["direct"], c, seconds)
+    for server in servers(ES_URL, pool=128):
+        rows[server.name] = {}
+        with started(server) as pid:
+            wrk(f"http://127.0.0.1:{server.port}/search", scripts["service"], 16, 3)  # warm-up
+            cpu_before, requests = cpu_seconds(pid), 0
+            for c in connections:
+                log(f"overhead: {server.name}, {c} connections, {seconds}s")
+                result = wrk(f"http://127.0.0.1:{server.port}/search", scripts["service"], c, seconds)
+                rows[server.name][c] = result
+                requests += result.requests
+            cpu_per_request[server.name] = (cpu_seconds(pid) - cpu_before) / requests * 1e3
+            rss[server.name] = peak_rss_mb(pid)
+    return {"rows": rows, "cpu_ms": cpu_per_request, "rss_mb": rss}
+
+
+def slow_upstream_scenario(bursts: list[int]) -> dict[str, object]:
+    """Every Elasticsearch answer delayed 3 s by the proxy; bursts of N requests started at once."""
+    proxy = subprocess.Popen(
+        [
+            sys.executable,
+            "scripts/latency_proxy.py",
+            "--listen",
+            f"127.0.0.1:{PROXY_PORT}",
+            "--upstream",
+            "127.0.0.1:9200",
+            "--delay",
+            str(UPSTREAM_DELAY),
+        ],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+    )
+    commands_run.append(
+        f"scripts/latency_proxy.py --listen 127.0.0.1:{PROXY_PORT} --upstream 127.0.0.1:9200 --delay {UPSTREAM_DELAY}"
+    )
+    upstream = f"http://127.0.0.1:{PROXY_PORT}"
+    results: dict[str, object] = {}
+    try:
+        time.sleep(1)
+        body = json.dumps(build_search_body(query="json", page=1, size=10, fields=FIELDS))
+        auth = base64.b64encode(f"elastic:{ES_PASSWORD}".encode()).decode()
+        harness: dict[int, Burst] = {}
+        for n in bursts:
+            log(f"slow upstream: harness check, {n} at once straight through the proxy")
+            harness[n] = hey(
+                f"{upstream}/{INDEX}/_search",
+                n,
+                ["-m", "POST", "-T", "application/json", "-H", f"Authorization: Basic {auth}", "-d", body],
+            )
+        results["harness"] = harness
+        per_server: dict[str, dict[str, object]] = {}
+        rss: dict[str, float] = {}
+        for server in servers(upstream, pool=BIG_POOL):
+            url = f"http://127.0.0.1:{server.port}/search?q=json"
+            entry: dict[Any, Any] = {}
+            with started(server) as pid:
+                log(f"slow upstream: {server.name}: ab -c 100 -n 100")
+                entry["ab"] = ab(url, 100)
+                for n in bursts:
+                    if "sync" in server.name and n > 100:
+                        continue  # 10 threads x 3 s: 1,000 requests would take ~300 s and prove nothing new
+                    log(f"slow upstream: {server.name}: hey, {n} at once")
+                    entry[n] = hey(url, n)
+                rss[server.name] = peak_rss_mb(pid)
+            per_server[server.name] = entry
+        results["servers"] = per_server
+        results["rss_mb"] = rss
+    finally:
+        proxy.terminate()
+        proxy.wait()
+    return results
+
+
+# ---- report ----------------------------------------------------------------------------------------
+
+
+def environment() -> dict[str, str]:
+    cpu = re.search(r"model name\s+:\s+(.*)", Path("/proc/cpuinfo").read_text())
+    es_version = httpx.get(
+        f"{ES_URL}/_nodes/_local/version?filter_path=nodes.*.version", auth=("elastic", ES_PASSWORD)
+    ).json()["nodes"]
+    tools = {
+        "ab": run(["ab", "-V"]).splitlines()[0],
+        "hey": "hey (Debian " + run(["dpkg-query", "-W", "-f", "${Version}", "hey"]) + ")",
+        "wrk": run(["dpkg-query", "-W", "-f", "wrk ${Version}", "wrk"]),
+    }
+    return {
+        "cores": str(os.cpu_count()),
+        "cpu": cpu.group(1) if cpu else platform.processor(),
+        "python": platform.python_version(),
+        "elasticsearch server": next(iter(es_version.values()))["version"],
+        "packages": ", ".join(
+            f"{p} {version(p)}"
+            for p in ("django", "django-ninja", "elasticsearch", "uvicorn", "fastapi", "gunicorn", "orjson")
+        ),
+        **tools,
+    }
+
+
+def check(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
+def write_report(
+    env: dict[str, str],
+    overhead: dict[str, Any],
+    slow: dict[str, Any],
+    seconds: int,
+    connections: list[int],
+    bursts: list[int],
+) -> None:
+    service, fastapi, django = (s.name for s in servers("", 0))
+    direct = "Elasticsearch `_search` directly"
+    rows = overhead["rows"]
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Written by `make bench` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
+        "Everything below ran on one machine in one run: Elasticsearch, the servers, the proxy and the load "
+        "generators share its cores, so read ratios rather than absolute figures.",
+        "",
+        "| machine | |",
+        "| --- | --- |",
+        *(f"| {k} | {v} |" for k, v in env.items()),
+        "",
+        "Each server runs one worker process. The service runs as its image does (`scripts/serve`).",
+        "",
+    ]
+
+    lines += [
+        "## Overhead over Elasticsearch itself",
+        "",
+        f"wrk, {seconds} s per row, a mix of {len(query_mix())} queries drawn from the demo corpus; the direct "
+        "row sends the same `_search` bodies the service builds.",
+        "",
+        "| target | connections | req/s | p50 ms | p99 ms | errors | vs direct |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, by_c in rows.items():
+        for c, r in by_c.items():
+            ratio = r.requests_per_second / rows[direct][c].requests_per_second
+            lines.append(
+                f"| {name} | {c} | {r.requests_per_second:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | "
+                f"{r.errors} | {ratio:.0%} |"
+            )
+    lines += ["", "| server | CPU per request (ms) | peak RSS (MB) |", "| --- | ---: | ---: |"]
+    for name, cpu in overhead["cpu_ms"].items():
+        lines.append(f"| {name} | {cpu:.2f} | {overhead['rss_mb'][name]:.0f} |")
+
+    lines += [
+        "",
+        "## Slow upstream: every Elasticsearch answer delayed 3 s",
+        "",
+        "A proxy (`scripts/latency_proxy.py`) adds 3 s to every Elasticsearch response. `ab -c 100 -n 100` gives "
+        "each request's own time (ab starts one request, waits for it, then the rest, so its wall time is "
+        "about twice the delay); `hey -n N -c N` starts all N at once, and its total is the wall time.",
+        "",
+        "| burst | harness alone (proxy → Elasticsearch) |",
+        "| ---: | ---: |",
+    ]
+    for n, b in slow["harness"].items():
+        lines.append(f"| {n} | {b.wall_s:.2f} s ({b.ok} ok) |")
+    lines += [
+        "",
+        "| server | ab per request min / mean / max (ms) | "
+        + " | ".join(f"hey {n} at once: wall (ok/failed)" for n in bursts)
+        + " | peak RSS (MB) |",
+        "| --- | --- | " + " | ".join("---:" for _ in bursts) + " | ---: |",
+    ]
+    for name, entry in slow["servers"].items():
+        a = entry["ab"]
+        cells = []
+        for n in bursts:
+            b = entry.get(n)
+            cells.append(f"{b.wall_s:.2f} s ({b.ok}/{b.failed})" if b else "not run")
+        lines.append(
+            f"| {name} | {a.min_ms:,} / {a.mean_ms:,} / {a.max_ms:,} (failed {a.failed}) | "
+            + " | ".join(cells)
+            + f" | {slow['rss_mb'][name]:.0f} |"
+        )
+
+    ours = slow["servers"][service]
+    c_max = max(connections)
+    ratio = rows[service][c_max].requests_per_second / rows[direct][c_max].requests_per_second
+    added_p50 = rows[service][c_max].p50_ms - rows[direct][c_max].p50_ms
+    sync_100 = slow["servers"][django].get(100)
+    targets = [
+        ("slow upstream: longest of 100 (ab) ≤ 3.15 s", f"{ours['ab'].max_ms / 1000:.3f} s", ours["ab"].max_ms <= 3150),
+    ]
+    if 100 in ours:
+        targets.append(
+            (
+                "slow upstream: 100 at once, wall (hey) ≤ 3.15 s",
+                f"{ours[100].wall_s:.2f} s",
+                ours[100].wall_s <= 3.15 and ours[100].failed == 0,
+            )
+        )
+    if 1000 in ours:
+        targets.append(
+            (
+                "slow upstream: 1,000 at once, wall ≤ 3.5 s, no errors",
+                f"{ours[1000].wall_s:.2f} s, {ours[1000].failed} failed",
+                ours[1000].wall_s <= 3.5 and ours[1000].failed == 0,
+            )
+        )
+    targets += [
+        (f"overhead: ≥ 75% of direct throughput at {c_max} connections", f"{ratio:.0%}", ratio >= 0.75),
+        (f"overhead: ≤ 1.5 ms added p50 at {c_max} connections", f"{added_p50:.1f} ms", added_p50 <= 1.5),
+        (
+            f"peers: throughput ≥ FastAPI's at {c_max} connections",
+            f"{rows[service][c_max].requests_per_second / rows[fastapi][c_max].requests_per_second:.0%} of FastAPI",
+            rows[service][c_max].requests_per_second >= rows[fastapi][c_max].requests_per_second,
+        ),
+    ]
+    if sync_100 and 100 in ours:
+        targets.append(
+            (
+                "peers: sync Django (1 × 10 threads) takes ≥ 10× our wall time for 100",
+                f"{sync_100.wall_s / ours[100].wall_s:.1f}×",
+                sync_100.wall_s >= 10 * ours[100].wall_s,
+            )
+        )
+    lines += [
+        "",
+        "## Targets",
+        "",
+        "| target | measured | |",
+        "| --- | --- | --- |",
+        *(f"| {t} | {m} | {check(ok)} |" for t, m, ok in targets),
+    ]
+    lines += ["", "## Commands", "", "```", *dict.fromkeys(commands_run), "```", ""]
+    (OUT / "results.md").write_text("\n".join(lines))
+    chart(rows, slow, connections, bursts)
+
+
+def chart(rows: dict[str, Any], slow: dict[str, Any], connections: list[int], bursts: list[int]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (left, right) = plt.subplots(1, 2, figsize=(13, 5))
+    names = list(rows)
+    width = 0.8 / len(names)
+    for i, name in enumerate(names):
+        left.bar(
+            [x + i * width for x in range(len(connections))],
+            [rows[name][c].requests_per_second for c in connections],
+            width,
+            label=name,
+        )
+    left.set_xticks(
+        [x + width * (len(names) - 1) / 2 for x in range(len(connections))], [f"{c} connections" for c in connections]
+    )
+    left.set_ylabel("requests per second")
+    left.set_title("Throughput, demo query mix (higher is better)")
+    left.legend(fontsize=8)
+
+    groups = ["harness alone", *slow["servers"]]
+    width = 0.8 / len(bursts)
+    for j, n in enumerate(bursts):
+        values = [slow["harness"][n].wall_s] + [
+            entry[n].wall_s if n in entry else 0 for entry in slow["servers"].values()
+        ]
+        right.bar([x + j * width for x in range(len(groups))], values, width, label=f"{n} requests at once")
+    right.axhline(UPSTREAM_DELAY, color="grey", linestyle="--", linewidth=1)
+    right.set_xticks(
+        [x + width * (len(bursts) - 1) / 2 for x in range(len(groups))],
+        [g.replace(", ", "\n") for g in groups],
+        fontsize=8,
+    )
+    right.set_ylabel("wall time for the whole burst (s)")
+    right.set_yscale("log")
+    right.set_title("Elasticsearch answers delayed 3 s (lower is better)")
+    right.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(OUT / "benchmarks.png", dpi=110)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=30, help="duration of each wrk run")
+    parser.add_argument("--connections", type=int, nargs="+", default=[16, 64])
+    parser.add_argument("--bursts", type=int, nargs="+", default=[100, 1000])
+    args = parser.parse_args()
+
+    # 1,000 concurrent requests need ~4,000 descriptors across the generator, servers and proxy.
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+    run(["scripts/elasticsearch", "start"], cwd=REPO)
+    demo_env = os.environ | {"ELASTICSEARCH_HOSTS": ES_URL} | BASE_ENV
+    run([sys.executable, "manage.py", "load_demo"], cwd=REPO, env=demo_env)
+    queries = query_mix()
+    with tempfile.TemporaryDirectory() as tmp:
+        scripts = {
+            "direct": wrk_script(
+                Path(tmp),
+                "direct",
+                [
+                    {
+                        "method": "POST",
+                        "path": f"/{INDEX}/_search",
+                        "body": json.dumps(build_search_body(query=q, page=1, size=10, fields=FIELDS)),
+                    }
+                    for q in queries
+                ],
+            ),
+            "service": wrk_script(
+                Path(tmp),
+                "service",
+                [{"method": "GET", "path": "/search?" + urlencode({"q": q}), "body": ""} for q in queries],
+            ),
+        }
+        overhead = overhead_scenario(scripts, args.seconds, args.connections)
+    slow = slow_upstream_scenario(args.bursts)
+    OUT.mkdir(parents=True, exist_ok=True)
+    write_report(environment(), overhead, slow, args.seconds, args.connections, args.bursts)
+    print((OUT / "results.md").read_text())
+
+
+if __name__ == "__main__":
+    main()
