@@ -1,9 +1,15 @@
-"""The ASGI application: Django's handler, plus the lifespan protocol, minus a thread per request."""
+"""The ASGI application: Django's handler, plus the lifespan protocol, minus the per-request thread hops."""
 
+import asyncio
+import contextlib
 from typing import Any
 
 import django
-from django.core.handlers.asgi import ASGIHandler
+from django.core import signals
+from django.core.exceptions import RequestAborted
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.http import HttpRequest, HttpResponseBase
+from django.urls import set_script_prefix
 
 from search_service.elastic import close_client
 
@@ -14,11 +20,12 @@ class SearchASGIHandler(ASGIHandler):
     - It speaks the `lifespan` protocol, which Django's refuses: startup has nothing to do (the
       Elasticsearch client is made lazily, inside the serving loop); shutdown closes the client, so no
       aiohttp session is left unclosed when a worker stops.
-    - It does not wrap each request in a ThreadSensitiveContext. Django does so that thread-sensitive
-      sync code of one request (the ORM, sync middleware) gets a thread of its own; the only such code
-      here is `response.close()`, and a fresh executor thread per request cost more than the rest of the
-      request did (measured: README, Benchmarks). Thread-sensitive calls now share asgiref's one thread.
-      Anyone adding ORM or sync middleware on the request path should restore the context.
+    - It runs no sync code in threads. Django wraps each request in a ThreadSensitiveContext (a fresh
+      thread per request) and closes each response through `sync_to_async`, so that sync code such as
+      the ORM gets a thread of its own. This service has none on the request path: `response.close()`
+      only fires `request_finished`, whose remaining receivers are quick and non-blocking (the database
+      ones are disconnected in apps.py). Those hops were a quarter of the service's CPU time per
+      request (README, Benchmarks). Anyone adding ORM calls or sync middleware must restore them.
     """
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -38,6 +45,43 @@ class SearchASGIHandler(ASGIHandler):
                 await close_client()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    async def handle(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        set_script_prefix(get_script_prefix(scope))
+        await signals.request_started.asend(sender=self.__class__, scope=scope)
+        request, response = self.create_request(scope, body_file)
+        if request is not None:
+            response = await self.respond_unless_disconnected(request, receive)
+        if response is None:
+            await signals.request_finished.asend(sender=self.__class__)
+        else:
+            with contextlib.suppress(asyncio.CancelledError):  # the client left while we were sending
+                await self.send_response(response, send)
+            response.close()
+        body_file.close()
+
+    async def respond_unless_disconnected(self, request: HttpRequest, receive: Any) -> HttpResponseBase | None:
+        """The view's response; None if the client disconnected first, in which case the view is cancelled
+        (so a search the client gave up on stops holding an Elasticsearch connection)."""
+        view = asyncio.ensure_future(self.run_get_response(request))
+        disconnect = asyncio.ensure_future(self.listen_for_disconnect(receive))
+        await asyncio.wait({view, disconnect}, return_when=asyncio.FIRST_COMPLETED)
+        if view.done():
+            disconnect.cancel()
+            with contextlib.suppress(asyncio.CancelledError, RequestAborted):
+                await disconnect
+            response: HttpResponseBase = view.result()
+            return response
+        view.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await view
+        with contextlib.suppress(RequestAborted):
+            disconnect.result()
+        return None
 
 
 def build_application() -> SearchASGIHandler:

@@ -1,7 +1,9 @@
 """Fixtures: a real Elasticsearch node (started once per run if none answers) and a fresh index per run."""
 
 import os
+import socket
 import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -80,6 +82,14 @@ FIXTURE_DOCUMENTS: list[dict[str, Any]] = [
     for n in range(25)
 ]
 SEARCH_FIELDS = ["qualname^3", "name^3", "summary^2", "docstring"]
+UPSTREAM_DELAY = 2.0  # what slow_elasticsearch adds to every answer
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 @pytest.fixture(scope="session")
@@ -133,3 +143,30 @@ async def api(configure_service: Any) -> AsyncIterator[httpx.AsyncClient]:
         yield client
     # Each test runs in its own event loop; the client is bound to it, so it goes with it.
     await close_client()
+
+
+@pytest.fixture
+def slow_elasticsearch(elasticsearch_url: str) -> Iterator[str]:
+    """The test node behind scripts/latency_proxy.py, which adds UPSTREAM_DELAY to every answer."""
+    port = free_port()
+    upstream = ES_URL.removeprefix("http://")
+    proxy = subprocess.Popen(
+        [
+            sys.executable,
+            REPO / "scripts" / "latency_proxy.py",
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--upstream",
+            upstream,
+            "--delay",
+            str(UPSTREAM_DELAY),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proxy.stdout
+    assert proxy.stdout.readline().startswith("latency proxy")
+    yield f"http://127.0.0.1:{port}"
+    proxy.terminate()
+    proxy.wait(timeout=10)
+    proxy.stdout.close()

@@ -4,7 +4,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,9 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ES_PASSWORD, ES_URL, REPO
-
-UPSTREAM_DELAY = 2.0
+from tests.conftest import ES_PASSWORD, REPO, UPSTREAM_DELAY, free_port
 
 
 def image_command() -> list[str]:
@@ -26,13 +23,6 @@ def image_command() -> list[str]:
     assert match, "the Dockerfile has no exec-form CMD"
     command: list[str] = json.loads(match.group(1))
     return command
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def wait_for(url: str, timeout: float = 30) -> httpx.Response:
@@ -44,33 +34,6 @@ def wait_for(url: str, timeout: float = 30) -> httpx.Response:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
-
-
-@pytest.fixture
-def slow_elasticsearch(elasticsearch_url: str) -> Iterator[str]:
-    """The test node behind a proxy that adds UPSTREAM_DELAY to every response."""
-    port = free_port()
-    upstream = ES_URL.removeprefix("http://")
-    proxy = subprocess.Popen(
-        [
-            sys.executable,
-            REPO / "scripts" / "latency_proxy.py",
-            "--listen",
-            f"127.0.0.1:{port}",
-            "--upstream",
-            upstream,
-            "--delay",
-            str(UPSTREAM_DELAY),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proxy.stdout
-    assert proxy.stdout.readline().startswith("latency proxy")
-    yield f"http://127.0.0.1:{port}"
-    proxy.terminate()
-    proxy.wait(timeout=10)
-    proxy.stdout.close()
 
 
 @pytest.fixture
