@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import gc
 from typing import Any
 
 import django
@@ -12,6 +13,11 @@ from django.http import HttpRequest, HttpResponseBase
 from django.urls import set_script_prefix
 
 from search_service.elastic import close_client
+
+# A request allocates a few hundred container objects, nearly all freed by reference counting as it ends.
+# With CPython's default threshold (700) the young generation is collected every couple of requests, mostly
+# re-scanning requests still in flight; 50,000 keeps a few MB of young objects at most.
+YOUNG_GENERATION_THRESHOLD = 50_000
 
 
 class SearchASGIHandler(ASGIHandler):
@@ -86,4 +92,11 @@ class SearchASGIHandler(ASGIHandler):
 
 def build_application() -> SearchASGIHandler:
     django.setup(set_prefix=False)  # as django.core.asgi.get_asgi_application does
-    return SearchASGIHandler()
+    handler = SearchASGIHandler()
+    # Django and the libraries are ~90,000 objects that live as long as the process. Frozen, they are no
+    # longer walked by every full collection (~35 ms each, every few thousand requests). With the higher
+    # threshold: ~0.88 -> ~0.65 ms CPU per request (README, Benchmarks).
+    gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(YOUNG_GENERATION_THRESHOLD, older, oldest)
+    return handler

@@ -3,12 +3,28 @@
 from typing import Any
 
 from django.conf import settings
+from elastic_transport import AiohttpHttpNode
 from elasticsearch import AsyncElasticsearch
 from elasticsearch.serializer import OrjsonSerializer
 
 from search_service.settings import ServiceSettings
 
 _client: AsyncElasticsearch | None = None
+
+
+class PooledAiohttpNode(AiohttpHttpNode):
+    """elastic-transport's aiohttp node with the pool size it was asked for.
+
+    It passes `connections_per_node` to aiohttp as the per-host limit but leaves the connector's total
+    limit at aiohttp's default of 100, so a worker never had more than 100 requests in flight, whatever
+    ELASTICSEARCH_CONNECTIONS_PER_NODE said: the 101st concurrent search queued (found by the slow-upstream
+    benchmark: 1,000 requests took 30 s). The per-node limit alone is the bound we want.
+    """
+
+    def _create_aiohttp_session(self) -> None:
+        super()._create_aiohttp_session()
+        assert self.session is not None
+        self.session.connector._limit = 0  # type: ignore[union-attr]  # 0: no total limit (aiohttp's own value)
 
 
 def client_options(config: ServiceSettings) -> dict[str, Any]:
@@ -46,7 +62,7 @@ def get_client() -> AsyncElasticsearch:
     """
     global _client
     if _client is None:
-        _client = AsyncElasticsearch(**client_options(settings.SEARCH))
+        _client = AsyncElasticsearch(**client_options(settings.SEARCH), node_class=PooledAiohttpNode)
     return _client
 
 

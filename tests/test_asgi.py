@@ -91,3 +91,12 @@ async def test_response_is_sent_whole_when_the_client_stays(configure_service):
     assert [message["type"] for message in sent] == ["http.response.start", "http.response.body"]
     assert sent[0]["status"] == 200
     assert b'"pickle.dumps"' in sent[1]["body"]
+
+
+def test_startup_objects_are_frozen_out_of_garbage_collection():
+    import gc
+
+    from search_service.asgi import YOUNG_GENERATION_THRESHOLD
+
+    assert gc.get_freeze_count() > 10_000
+    assert gc.get_threshold()[0] == YOUNG_GENERATION_THRESHOLD
