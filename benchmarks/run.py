@@ -552,6 +552,8 @@ def chart(rows: dict[str, Any], slow: dict[str, Any], connections: list[int], bu
     )
     right.set_ylabel("wall time for the whole burst (s)")
     right.set_yscale("log")
+    right.set_yticks([3, 4, 5, 7, 10, 20, 30], ["3", "4", "5", "7", "10", "20", "30"])
+    right.minorticks_off()
     right.set_title("Elasticsearch answers delayed 3 s (lower is better)")
     right.legend(fontsize=8)
     figure.tight_layout()
