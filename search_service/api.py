@@ -46,8 +46,13 @@ def health(request: HttpRequest) -> HealthResponse:
     summary="Readiness: Elasticsearch answers and the index exists",
 )
 async def ready(request: HttpRequest) -> ReadyResponse | HttpResponse:
+    index = settings.SEARCH.elasticsearch_index
+    client = get_client()
+    # Asked first because cluster health for a missing index waits out its whole timeout.
+    if not await client.indices.exists(index=index):
+        return error_response(api, request, 503, "index_unavailable", "The search index does not exist yet")
     # Cluster health rather than `GET /`: the root info API is a module some distributions lack.
-    health = await get_client().cluster.health(index=settings.SEARCH.elasticsearch_index)
+    health = await client.cluster.health(index=index)
     if health["status"] == "red":
         return error_response(api, request, 503, "cluster_red", "The search index has unassigned primary shards")
     return ReadyResponse(status="ready", cluster_status=health["status"])

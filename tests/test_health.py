@@ -28,6 +28,16 @@ async def test_not_ready_when_elasticsearch_is_unreachable(api, configure_servic
     assert "Retry-After" in response.headers
 
 
+async def test_not_ready_when_the_index_is_missing(api, configure_service):
+    configure_service(elasticsearch_index="no-such-index")
+
+    response = await api.get("/ready")
+
+    assert response.status_code == 503
+    assert response.json()["error"] == "index_unavailable"
+    assert "Retry-After" in response.headers
+
+
 async def test_openapi_documents_search_and_its_errors(api):
     response = await api.get("/openapi.json")
 
