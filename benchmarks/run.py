@@ -98,7 +98,9 @@ commands_run: list[str] = []
 
 def run(command: list[str], **kwargs: object) -> str:
     commands_run.append(shlex.join(command))
-    result = subprocess.run(command, capture_output=True, text=True, check=True, **kwargs)  # type: ignore[call-overload]
+    result = subprocess.run(command, capture_output=True, text=True, **kwargs)  # type: ignore[call-overload]
+    if result.returncode != 0:
+        sys.exit(f"bench: `{shlex.join(command)}` failed ({result.returncode}):\n{result.stdout}{result.stderr}")
     return str(result.stdout)
 
 
