@@ -20,7 +20,10 @@ INSTALLED_APPS = [
 
 # Only what this API needs: every middleware costs time per request, a sync one a thread hop.
 # It has no sessions, cookies, CSRF-protected forms or users.
-MIDDLEWARE = ["search_service.middleware.allowed_hosts_middleware"]
+MIDDLEWARE = [
+    "search_service.middleware.allowed_hosts_middleware",
+    "search_service.middleware.method_not_allowed_as_json",
+]
 
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"

@@ -1,9 +1,9 @@
-"""The one middleware on the request path. Async-only, so it costs no thread hop."""
+"""Middleware on the request path. Async-only, so they cost no thread hop."""
 
 from collections.abc import Awaitable, Callable
 
 from django.core.exceptions import DisallowedHost
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.utils.decorators import async_only_middleware
 
 PROBE_PATHS = frozenset({"/health", "/ready"})
@@ -31,5 +31,25 @@ def allowed_hosts_middleware(
                 status=400,
             )
         return await get_response(request)
+
+    return middleware
+
+
+@async_only_middleware
+def method_not_allowed_as_json(
+    get_response: Callable[[HttpRequest], Awaitable[HttpResponse]],
+) -> Callable[[HttpRequest], Awaitable[HttpResponse]]:
+    """Ninja answers a wrong method with a plain-text 405; every error of this API is JSON."""
+
+    async def middleware(request: HttpRequest) -> HttpResponse:
+        response = await get_response(request)
+        if isinstance(response, HttpResponseNotAllowed):
+            allowed = response["Allow"]
+            response = JsonResponse(
+                {"error": "method_not_allowed", "detail": f"{request.method} is not allowed here; use {allowed}"},
+                status=405,
+            )
+            response["Allow"] = allowed
+        return response
 
     return middleware

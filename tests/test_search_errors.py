@@ -100,3 +100,11 @@ async def test_rejected_credentials_are_502(api, configure_service):
 
 async def test_unknown_path_is_json_404(api):
     assert_error(await api.get("/nowhere"), 404, "not_found")
+
+
+async def test_wrong_method_is_json_405_naming_the_allowed_ones(api):
+    response = await api.post("/search", params={"q": "json"})
+
+    body = assert_error(response, 405, "method_not_allowed")
+    assert response.headers["Allow"] == "GET"
+    assert "GET" in body["detail"]
