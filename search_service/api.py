@@ -25,7 +25,13 @@ ERRORS = {code: ErrorResponse for code in (400, 422, 500, 502, 503, 504)}
 @api.get("/search", response={200: SearchResponse, **ERRORS}, summary="Search the index")
 async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpResponse:
     config = settings.SEARCH
-    body = build_search_body(query=params.q, page=params.page, size=params.size, fields=config.search_fields)
+    body = build_search_body(
+        query=params.q,
+        page=params.page,
+        size=params.size,
+        fields=config.search_fields,
+        source_fields=config.search_source_fields,
+    )
     result = await get_client().search(index=config.elasticsearch_index, body=body)
     # Rendered straight from Elasticsearch's answer: running every hit's source through the response
     # schema again cost more than the rest of the view. SearchResponse still documents the shape,

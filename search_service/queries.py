@@ -42,14 +42,20 @@ def build_highlight(*, fields: list[str]) -> dict[str, Any]:
     }
 
 
-def build_search_body(*, query: str, page: int, size: int, fields: list[str]) -> dict[str, Any]:
-    """The `_search` body for one page of results; `page` counts from 1."""
-    return {
+def build_search_body(
+    *, query: str, page: int, size: int, fields: list[str], source_fields: list[str] | None = None
+) -> dict[str, Any]:
+    """The `_search` body for one page of results; `page` counts from 1. `source_fields` limits what each
+    hit returns of its document (None or empty: all of it)."""
+    body: dict[str, Any] = {
         "query": build_query(query=query, fields=fields),
         "from": (page - 1) * size,
         "size": size,
         "highlight": build_highlight(fields=fields),
     }
+    if source_fields:
+        body["_source"] = source_fields
+    return body
 
 
 def search_response(result: dict[str, Any], *, query: str, page: int, size: int) -> dict[str, Any]:

@@ -28,6 +28,15 @@ def test_pages_translate_to_from_and_size(page, size, expected_from):
     assert (body["from"], body["size"]) == (expected_from, size)
 
 
+def test_source_is_whole_unless_fields_are_named():
+    assert "_source" not in build_search_body(query="x", page=1, size=10, fields=FIELDS)
+    assert "_source" not in build_search_body(query="x", page=1, size=10, fields=FIELDS, source_fields=[])
+
+    body = build_search_body(query="x", page=1, size=10, fields=FIELDS, source_fields=["title", "meta.*"])
+
+    assert body["_source"] == ["title", "meta.*"]
+
+
 def test_highlight_uses_plain_field_names_and_escapes_html():
     highlight = build_search_body(query="x", page=1, size=10, fields=FIELDS)["highlight"]
 

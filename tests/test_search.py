@@ -51,6 +51,15 @@ async def test_response_has_documented_shape(api):
     assert hit["source"] == expected_source
 
 
+async def test_source_fields_limit_what_hits_return(api, configure_service):
+    configure_service(search_source_fields="module,name")
+
+    response = await api.get("/search", params={"q": "pickled"})
+
+    [hit] = response.json()["hits"]
+    assert hit["source"] == {"module": "pickle", "name": "dumps"}
+
+
 async def test_highlights_mark_matches_and_escape_html(api, fixture_index):
     response = await api.get("/search", params={"q": "csvfile"})
 

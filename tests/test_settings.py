@@ -20,6 +20,7 @@ VARIABLES = [
     "ELASTICSEARCH_CONNECTIONS_PER_NODE",
     "SEARCH_FIELDS",
     "SEARCH_MAX_SIZE",
+    "SEARCH_SOURCE_FIELDS",
     "DJANGO_SECRET_KEY",
     "DJANGO_DEBUG",
     "DJANGO_ALLOWED_HOSTS",
@@ -48,12 +49,14 @@ def test_comma_separated_lists_are_split_and_trimmed(env):
     env.setenv("ELASTICSEARCH_HOSTS", "http://a:9200, https://b:9243")
     env.setenv("SEARCH_FIELDS", "title^3, body ,tags^0.5")
     env.setenv("DJANGO_ALLOWED_HOSTS", "search.example,.internal")
+    env.setenv("SEARCH_SOURCE_FIELDS", "title, meta.*")
 
     config = load_settings()
 
     assert [str(host) for host in config.elasticsearch_hosts] == ["http://a:9200/", "https://b:9243/"]
     assert config.search_fields == ["title^3", "body", "tags^0.5"]
     assert config.django_allowed_hosts == ["search.example", ".internal"]
+    assert config.search_source_fields == ["title", "meta.*"]
 
 
 @pytest.mark.parametrize(
@@ -69,6 +72,7 @@ def test_comma_separated_lists_are_split_and_trimmed(env):
         ("ELASTICSEARCH_CA_CERTS", "/no/such/ca.pem"),
         ("SEARCH_FIELDS", "title^x"),
         ("SEARCH_FIELDS", "title body"),
+        ("SEARCH_SOURCE_FIELDS", "title body"),
         ("SEARCH_MAX_SIZE", "0"),
         ("SEARCH_MAX_SIZE", "10001"),
         ("DJANGO_DEBUG", "sometimes"),
