@@ -6,7 +6,7 @@ from ninja import NinjaAPI, Query
 
 from search_service.elastic import get_client
 from search_service.errors import error_response, register_error_handlers
-from search_service.queries import build_search_body, search_response
+from search_service.queries import build_search_body, check_query_fields, search_response
 from search_service.renderers import OrjsonRenderer, render_json
 from search_service.schemas import ErrorResponse, HealthResponse, ReadyResponse, SearchParams, SearchResponse
 
@@ -25,6 +25,7 @@ ERRORS = {code: ErrorResponse for code in (400, 422, 500, 502, 503, 504)}
 @api.get("/search", response={200: SearchResponse, **ERRORS}, summary="Search the index")
 async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpResponse:
     config = settings.SEARCH
+    check_query_fields(params.q, config.search_query_fields)
     body = build_search_body(
         query=params.q,
         page=params.page,

@@ -8,6 +8,8 @@ from elasticsearch import ApiError, ConnectionError, ConnectionTimeout, Transpor
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 
+from search_service.queries import FieldsNotAllowed, UncheckableQuery
+
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5
@@ -59,6 +61,14 @@ def register_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(ValidationError)
     def invalid_parameter(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         return error_response(api, request, 422, "invalid_parameter", describe_validation_errors(exc.errors))
+
+    @api.exception_handler(FieldsNotAllowed)
+    def field_not_allowed(request: HttpRequest, exc: FieldsNotAllowed) -> HttpResponse:
+        return error_response(api, request, 400, "field_not_allowed", str(exc))
+
+    @api.exception_handler(UncheckableQuery)
+    def uncheckable_query(request: HttpRequest, exc: UncheckableQuery) -> HttpResponse:
+        return error_response(api, request, 400, "invalid_query", f"Cannot parse the query: {exc}")
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:

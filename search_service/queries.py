@@ -1,6 +1,11 @@
 """Pure functions from validated search parameters to Elasticsearch request bodies, and back. No I/O here."""
 
+from fnmatch import fnmatchcase
 from typing import Any
+
+from luqum.exceptions import ParseError
+from luqum.parser import parser
+from luqum.tree import Item, SearchField
 
 # Elasticsearch refuses `from + size` past index.max_result_window, 10,000 unless an index raises it.
 MAX_RESULT_WINDOW = 10_000
@@ -12,6 +17,48 @@ HIGHLIGHT_FRAGMENTS = 3
 def strip_boost(field: str) -> str:
     """`title^3` -> `title`: highlighting takes plain field names."""
     return field.partition("^")[0]
+
+
+class UncheckableQuery(ValueError):
+    """The query names fields but could not be parsed, so which fields it names is unknown."""
+
+
+def named_fields(query: str) -> set[str]:
+    """The fields `query` addresses: `field:value`, `field:(a OR b)`, and `_exists_:field`."""
+    if ":" not in query:
+        return set()  # no field can be named without a colon; skips parsing for most queries
+    try:
+        tree = parser.parse(query)
+    except ParseError as error:
+        raise UncheckableQuery(str(error)) from None
+    fields: set[str] = set()
+    pending: list[Item] = [tree]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, SearchField):
+            fields.add(str(node.expr).strip('"') if node.name == "_exists_" else node.name)
+        pending.extend(node.children)
+    return fields
+
+
+class FieldsNotAllowed(ValueError):
+    """The query names fields that are not open to searching."""
+
+    def __init__(self, fields: list[str], allowed: list[str]) -> None:
+        super().__init__(f"cannot search {', '.join(fields)}; fields open to search: {', '.join(allowed)}")
+        self.fields = fields
+
+
+def check_query_fields(query: str, allowed: list[str]) -> None:
+    """Refuse a query that names a field outside `allowed` (names or patterns such as `meta.*`; `*` allows
+    any). `query_string` would otherwise let a caller probe any field of the index, returned or not."""
+    if "*" in allowed:
+        return
+    refused = sorted(
+        field for field in named_fields(query) if not any(fnmatchcase(field, pattern) for pattern in allowed)
+    )
+    if refused:
+        raise FieldsNotAllowed(refused, allowed)
 
 
 def build_query(*, query: str, fields: list[str]) -> dict[str, Any]:

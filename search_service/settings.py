@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # A field name as query_string accepts it, optionally boosted: `title`, `title^3`, `meta.*^0.5`.
 _SEARCH_FIELD = re.compile(r"^[A-Za-z0-9_@.*-]+(\^\d+(\.\d+)?)?$")
-_SOURCE_FIELD = re.compile(r"^[A-Za-z0-9_@.*-]+$")
+_FIELD_PATTERN = re.compile(r"^[A-Za-z0-9_@.*-]+$")
 
 
 def _split_commas(value: object) -> object:
@@ -43,6 +43,10 @@ class ServiceSettings(BaseSettings):
     search_fields: Annotated[list[str], NoDecode] = Field(
         default=["qualname^3", "name^3", "summary^2", "signature", "docstring"], min_length=1
     )
+    # Fields a query may name (`field:value`, `_exists_:field`); `*` allows any.
+    search_query_fields: Annotated[list[str], NoDecode] = Field(
+        default=["module", "kind", "qualname", "name", "summary", "signature", "docstring"], min_length=1
+    )
     # Which `_source` fields a hit returns; empty returns the whole document.
     search_source_fields: Annotated[list[str], NoDecode] = []
     search_max_size: int = Field(default=100, ge=1, le=10_000)
@@ -52,7 +56,12 @@ class ServiceSettings(BaseSettings):
     django_allowed_hosts: Annotated[list[str], NoDecode] = ["localhost", "127.0.0.1", "[::1]"]
 
     _split_lists = field_validator(
-        "elasticsearch_hosts", "search_fields", "search_source_fields", "django_allowed_hosts", mode="before"
+        "elasticsearch_hosts",
+        "search_fields",
+        "search_query_fields",
+        "search_source_fields",
+        "django_allowed_hosts",
+        mode="before",
     )(_split_commas)
 
     @field_validator("search_fields")
@@ -63,11 +72,11 @@ class ServiceSettings(BaseSettings):
                 raise ValueError(f"{field!r} is not a field name with an optional ^boost, e.g. 'title^3'")
         return fields
 
-    @field_validator("search_source_fields")
+    @field_validator("search_query_fields", "search_source_fields")
     @classmethod
-    def _check_source_fields(cls, fields: list[str]) -> list[str]:
+    def _check_field_patterns(cls, fields: list[str]) -> list[str]:
         for field in fields:
-            if not _SOURCE_FIELD.match(field):
+            if not _FIELD_PATTERN.match(field):
                 raise ValueError(f"{field!r} is not a field name or pattern, e.g. 'title' or 'meta.*'")
         return fields
 

@@ -3,7 +3,13 @@
 import pytest
 
 from search_service.errors import describe_query_error, describe_validation_errors
-from search_service.queries import build_search_body
+from search_service.queries import (
+    FieldsNotAllowed,
+    UncheckableQuery,
+    build_search_body,
+    check_query_fields,
+    named_fields,
+)
 
 FIELDS = ["title^3", "body"]
 
@@ -42,6 +48,53 @@ def test_highlight_uses_plain_field_names_and_escapes_html():
 
     assert set(highlight["fields"]) == {"title", "body"}
     assert highlight["encoder"] == "html"
+
+
+@pytest.mark.parametrize(
+    ("query", "fields"),
+    [
+        ("json AND dumps", set()),
+        ('"reader object" -pickle dump?', set()),
+        ("module:csv", {"module"}),
+        ("kind:class AND module:(csv OR json)", {"kind", "module"}),
+        ("_exists_:docstring", {"docstring"}),
+        ("meta.author:x", {"meta.author"}),
+        ("name:/re.*/", {"name"}),
+        ("a\\:b", set()),  # an escaped colon names no field
+    ],
+)
+def test_named_fields(query, fields):
+    assert named_fields(query) == fields
+
+
+def test_query_without_a_colon_is_not_parsed_at_all():
+    assert named_fields("(unclosed") == set()  # Elasticsearch reports the syntax error
+
+
+def test_unparseable_query_naming_fields_cannot_be_checked():
+    with pytest.raises(UncheckableQuery):
+        named_fields("title:(unclosed")
+
+
+@pytest.mark.parametrize(
+    ("query", "allowed"),
+    [
+        ("json", ["title"]),
+        ("title:json", ["title"]),
+        ("meta.author:x", ["title", "meta.*"]),
+        ("secret:x", ["*"]),
+    ],
+)
+def test_allowed_fields_pass(query, allowed):
+    check_query_fields(query, allowed)
+
+
+def test_refused_fields_are_all_named_in_order():
+    with pytest.raises(FieldsNotAllowed) as raised:
+        check_query_fields("zeta:1 AND title:x AND _exists_:alpha", ["title"])
+
+    assert raised.value.fields == ["alpha", "zeta"]
+    assert str(raised.value) == "cannot search alpha, zeta; fields open to search: title"
 
 
 PARSE_FAILURE = {

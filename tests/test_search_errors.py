@@ -53,7 +53,6 @@ async def test_last_page_of_the_result_window_is_allowed(api):
 @pytest.mark.parametrize(
     ("query", "reason"),
     [
-        ("title:(unclosed", "Cannot parse 'title:(unclosed'"),
         ("json/", "Cannot parse 'json/'"),
         ('"unbalanced', "Cannot parse '\"unbalanced'"),
         ("*leading", "'*' or '?' not allowed as first character in WildcardQuery"),
@@ -66,6 +65,39 @@ async def test_unparseable_query_is_400_with_elasticsearchs_reason(api, fixture_
     assert reason in body["detail"]
     assert "Was expecting" not in body["detail"]  # the token list is cut
     assert fixture_index not in body["detail"]  # no index names leak
+
+
+@pytest.mark.parametrize("query", ["title:(unclosed", "kind:(", "module:csv AND (json"])
+async def test_unparseable_query_naming_fields_is_400_before_elasticsearch(api, query):
+    # Its fields cannot be checked, so it is refused rather than passed on.
+    body = assert_error(await api.get("/search", params={"q": query}), 400, "invalid_query")
+
+    assert body["detail"].startswith("Cannot parse the query: ")
+
+
+@pytest.mark.parametrize(
+    ("query", "refused"),
+    [
+        ("secret:x", "secret"),
+        ("json AND _id:json.dumps", "_id"),
+        ("_exists_:secret", "secret"),
+        ("module:csv OR (internal:1 AND kind:class)", "internal"),
+    ],
+)
+async def test_fields_outside_the_allow_list_are_400(api, query, refused):
+    body = assert_error(await api.get("/search", params={"q": query}), 400, "field_not_allowed")
+
+    assert body["detail"].startswith(f"cannot search {refused};")
+    assert "module" in body["detail"]  # it names the fields that are open
+
+
+async def test_allow_list_is_configurable(api, configure_service):
+    configure_service(search_query_fields="*")
+
+    response = await api.get("/search", params={"q": "_id:json.dumps"})
+
+    assert response.status_code == 200
+    assert [hit["id"] for hit in response.json()["hits"]] == ["json.dumps"]
 
 
 async def test_unreachable_elasticsearch_is_503_with_retry_after(api, configure_service):
