@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from search_service.demo import stdlib_documents  # noqa: E402
-from search_service.queries import build_search_body  # noqa: E402
+from search_service.query.body import build_search_body  # noqa: E402
 
 OUT = REPO / "docs" / "benchmarks"
 ES_URL = "http://127.0.0.1:9200"

@@ -22,6 +22,7 @@ INSTALLED_APPS = [
 # It has no sessions, cookies, CSRF-protected forms or users.
 MIDDLEWARE = [
     "search_service.middleware.allowed_hosts_middleware",
+    "search_service.middleware.rate_limit_middleware",
     "search_service.middleware.method_not_allowed_as_json",
 ]
 

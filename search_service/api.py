@@ -4,9 +4,12 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Query
 
+from search_service.admission import admission_for, client_key, is_expensive
 from search_service.elastic import get_client
 from search_service.errors import error_response, register_error_handlers
-from search_service.queries import build_search_body, check_query_fields, search_response
+from search_service.query.body import build_search_body
+from search_service.query.policy import check_query, policy_from_settings
+from search_service.query.response import search_response
 from search_service.renderers import OrjsonRenderer, render_json
 from search_service.schemas import ErrorResponse, HealthResponse, ReadyResponse, SearchParams, SearchResponse
 
@@ -19,21 +22,31 @@ api = NinjaAPI(
 )
 register_error_handlers(api)
 
-ERRORS = {code: ErrorResponse for code in (400, 422, 500, 502, 503, 504)}
+ERRORS = {code: ErrorResponse for code in (400, 422, 429, 500, 502, 503, 504)}
 
 
 @api.get("/search", response={200: SearchResponse, **ERRORS}, summary="Search the index")
 async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpResponse:
     config = settings.SEARCH
-    check_query_fields(params.q, config.search_query_fields)
+    # What Elasticsearch receives is the checked query re-written from its tree, never the caller's text.
+    checked = check_query(params.q, policy_from_settings(config))
     body = build_search_body(
-        query=params.q,
+        query=checked.text,
         page=params.page,
         size=params.size,
         fields=config.search_fields,
         source_fields=config.search_source_fields,
+        timeout_seconds=config.search_timeout,
+        highlight_max_chars=config.search_highlight_max_chars,
     )
-    result = await get_client().search(index=config.elasticsearch_index, body=body)
+    client = get_client()
+    if is_expensive(checked.cost, size=params.size):
+        admission = admission_for(config)
+        admission.expensive_requests.hit(client_key(request.META.get("REMOTE_ADDR")))
+        async with admission.lane.enter():
+            result = await client.search(index=config.elasticsearch_index, body=body)
+    else:
+        result = await client.search(index=config.elasticsearch_index, body=body)
     # Rendered straight from Elasticsearch's answer: running every hit's source through the response
     # schema again cost more than the rest of the view. SearchResponse still documents the shape,
     # and the tests hold the two together.

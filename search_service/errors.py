@@ -8,7 +8,9 @@ from elasticsearch import ApiError, ConnectionError, ConnectionTimeout, Transpor
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 
-from search_service.queries import FieldsNotAllowed, UncheckableQuery
+from search_service.admission import Refused
+from search_service.query.policy import QueryRefused
+from search_service.query.response import UnexpectedAnswer
 
 logger = logging.getLogger(__name__)
 
@@ -38,10 +40,14 @@ def describe_query_error(body: Any) -> str:
     return reason[:MAX_REASON_LENGTH]
 
 
-def error_response(api: NinjaAPI, request: HttpRequest, status: int, error: str, detail: str) -> HttpResponse:
+def error_response(
+    api: NinjaAPI, request: HttpRequest, status: int, error: str, detail: str, *, retry_after: int | None = None
+) -> HttpResponse:
     response = api.create_response(request, {"error": error, "detail": detail}, status=status)
-    if status == 503:
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    if retry_after is None and status == 503:
+        retry_after = RETRY_AFTER_SECONDS
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
     return response
 
 
@@ -62,13 +68,20 @@ def register_error_handlers(api: NinjaAPI) -> None:
     def invalid_parameter(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         return error_response(api, request, 422, "invalid_parameter", describe_validation_errors(exc.errors))
 
-    @api.exception_handler(FieldsNotAllowed)
-    def field_not_allowed(request: HttpRequest, exc: FieldsNotAllowed) -> HttpResponse:
-        return error_response(api, request, 400, "field_not_allowed", str(exc))
+    @api.exception_handler(QueryRefused)
+    def query_refused(request: HttpRequest, exc: QueryRefused) -> HttpResponse:
+        return error_response(api, request, 400, exc.code, exc.detail)
 
-    @api.exception_handler(UncheckableQuery)
-    def uncheckable_query(request: HttpRequest, exc: UncheckableQuery) -> HttpResponse:
-        return error_response(api, request, 400, "invalid_query", f"Cannot parse the query: {exc}")
+    @api.exception_handler(Refused)
+    def too_many_requests(request: HttpRequest, exc: Refused) -> HttpResponse:
+        return error_response(api, request, 429, exc.code, exc.detail, retry_after=exc.retry_after)
+
+    @api.exception_handler(UnexpectedAnswer)
+    def unexpected_answer(request: HttpRequest, exc: UnexpectedAnswer) -> HttpResponse:
+        logger.error("Elasticsearch's answer is not a search result: %s", exc)
+        return error_response(
+            api, request, 502, "elasticsearch_bad_answer", "Elasticsearch answered with something that is not a result"
+        )
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:

@@ -2,9 +2,12 @@
 
 from collections.abc import Awaitable, Callable
 
+from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.utils.decorators import async_only_middleware
+
+from search_service.admission import Refused, admission_for, client_key
 
 PROBE_PATHS = frozenset({"/health", "/ready"})
 
@@ -51,5 +54,25 @@ def method_not_allowed_as_json(
             )
             response["Allow"] = allowed
         return response
+
+    return middleware
+
+
+@async_only_middleware
+def rate_limit_middleware(
+    get_response: Callable[[HttpRequest], Awaitable[HttpResponse]],
+) -> Callable[[HttpRequest], Awaitable[HttpResponse]]:
+    """Per-client rate limit (SEARCH_RATE_LIMIT) on every path but the probes, before any parsing: a client
+    over its budget costs the service a dictionary lookup and a small JSON answer."""
+
+    async def middleware(request: HttpRequest) -> HttpResponse:
+        if request.path not in PROBE_PATHS:
+            try:
+                admission_for(settings.SEARCH).requests.hit(client_key(request.META.get("REMOTE_ADDR")))
+            except Refused as refused:
+                response = JsonResponse({"error": refused.code, "detail": refused.detail}, status=429)
+                response["Retry-After"] = str(refused.retry_after)
+                return response
+        return await get_response(request)
 
     return middleware

@@ -6,7 +6,7 @@ from django.conf import settings
 from ninja import Field, Schema
 from pydantic import StringConstraints, ValidationInfo, field_validator
 
-from search_service.queries import MAX_QUERY_LENGTH, MAX_RESULT_WINDOW
+from search_service.query.body import MAX_QUERY_LENGTH, MAX_RESULT_WINDOW
 
 
 class SearchParams(Schema):
@@ -52,10 +52,22 @@ class Hit(Schema):
     )
 
 
+class Shards(Schema):
+    total: int
+    successful: int
+    skipped: int
+    failed: int
+
+
 class SearchResponse(Schema):
     query: str
     total: Total
     took_ms: int
+    timed_out: bool = Field(
+        description="Elasticsearch stopped collecting at SEARCH_TIMEOUT: the hits are what it found until then"
+    )
+    shards: Shards = Field(description="`failed` > 0: some shards did not answer and their hits are missing")
+    shard_failures: list[str] = Field(description="The kinds of shard failure, e.g. `timeout_exception`")
     page: int
     size: int
     hits: list[Hit]

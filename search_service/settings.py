@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Annotated
 
 from django.core.exceptions import ImproperlyConfigured
+from limits import parse_many
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -51,6 +52,29 @@ class ServiceSettings(BaseSettings):
     search_source_fields: Annotated[list[str], NoDecode] = []
     search_max_size: int = Field(default=100, ge=1, le=10_000)
 
+    # The cost policy (query/policy.py): what one query may ask of Elasticsearch. README, "Hostile input".
+    search_allow_regex: bool = False
+    search_max_clauses: int = Field(default=32, ge=1, le=1_024)
+    search_max_depth: int = Field(default=6, ge=1, le=50)
+    search_max_wildcard_terms: int = Field(default=3, ge=0, le=50)
+    search_min_wildcard_prefix: int = Field(default=2, ge=1, le=50)
+    search_max_fuzzy_terms: int = Field(default=3, ge=0, le=50)
+    search_max_fuzzy_edits: int = Field(default=2, ge=0, le=2)  # Elasticsearch allows no more than 2
+    search_max_phrase_slop: int = Field(default=10, ge=0, le=1_000)
+    # Elasticsearch stops collecting hits after this long and answers with what it has (`timed_out`).
+    search_timeout: float = Field(default=2.0, gt=0, le=300)
+    # How many characters of a field highlighting may analyse per hit.
+    search_highlight_max_chars: int = Field(default=10_000, ge=100, le=1_000_000)
+
+    # Isolation (admission.py), per worker process: term-expanding or large queries run at most this many
+    # at a time, the rest wait up to SEARCH_EXPENSIVE_WAIT seconds in a queue of SEARCH_EXPENSIVE_QUEUE.
+    search_expensive_concurrency: int = Field(default=2, ge=1, le=1_000)
+    search_expensive_queue: int = Field(default=32, ge=0, le=10_000)
+    search_expensive_wait: float = Field(default=2.0, ge=0, le=60)
+    # Per client address (or network for IPv6), per worker process; `limits` notation, empty turns it off.
+    search_rate_limit: str = "20/second;600/minute"
+    search_expensive_rate_limit: str = "2/second;60/minute"
+
     django_secret_key: SecretStr = SecretStr("insecure-development-key-change-me")
     django_debug: bool = False
     django_allowed_hosts: Annotated[list[str], NoDecode] = ["localhost", "127.0.0.1", "[::1]"]
@@ -80,6 +104,16 @@ class ServiceSettings(BaseSettings):
                 raise ValueError(f"{field!r} is not a field name or pattern, e.g. 'title' or 'meta.*'")
         return fields
 
+    @field_validator("search_rate_limit", "search_expensive_rate_limit")
+    @classmethod
+    def _check_rate_limit(cls, value: str) -> str:
+        if value.strip():
+            try:
+                parse_many(value)
+            except ValueError:
+                raise ValueError(f"{value!r} is not a rate limit such as '20/second;600/minute'") from None
+        return value.strip()
+
     @field_validator("elasticsearch_ca_certs")
     @classmethod
     def _check_ca_certs_exist(cls, path: Path | None) -> Path | None:
@@ -93,6 +127,11 @@ class ServiceSettings(BaseSettings):
             raise ValueError("ELASTICSEARCH_USERNAME and ELASTICSEARCH_PASSWORD must be set together")
         if self.elasticsearch_api_key is not None and self.elasticsearch_username is not None:
             raise ValueError("set ELASTICSEARCH_API_KEY or ELASTICSEARCH_USERNAME/PASSWORD, not both")
+        if self.search_timeout >= self.elasticsearch_request_timeout:
+            raise ValueError(
+                "SEARCH_TIMEOUT must be below ELASTICSEARCH_REQUEST_TIMEOUT, so that a slow search answers "
+                "with partial results instead of failing"
+            )
         return self
 
 

@@ -109,6 +109,9 @@ def service_settings(**overrides: Any) -> ServiceSettings:
         "elasticsearch_username": "elastic",
         "elasticsearch_password": ES_PASSWORD,
         "search_fields": ",".join(SEARCH_FIELDS),
+        # Every test calls from 127.0.0.1; the rate-limit tests set their own.
+        "search_rate_limit": "",
+        "search_expensive_rate_limit": "",
     }
     return ServiceSettings(**(values | overrides))
 

@@ -13,7 +13,8 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path
 from elasticsearch import Elasticsearch
 
-from search_service.queries import MAX_QUERY_LENGTH, build_search_body, search_response
+from search_service.query.body import MAX_QUERY_LENGTH, build_search_body
+from search_service.query.response import search_response
 
 settings.configure(
     DEBUG=False,

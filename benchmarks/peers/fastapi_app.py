@@ -16,7 +16,8 @@ from elasticsearch.serializer import OrjsonSerializer
 from fastapi import FastAPI, Query
 from fastapi.responses import ORJSONResponse
 
-from search_service.queries import MAX_QUERY_LENGTH, build_search_body, search_response
+from search_service.query.body import MAX_QUERY_LENGTH, build_search_body
+from search_service.query.response import search_response
 
 INDEX = os.environ.get("ELASTICSEARCH_INDEX", "documents")
 FIELDS = os.environ.get("SEARCH_FIELDS", "qualname^3,name^3,summary^2,signature,docstring").split(",")

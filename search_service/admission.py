@@ -1,0 +1,158 @@
+"""Who gets in, and when: a per-client rate limit, and a bounded lane for expensive queries.
+
+Both are per worker process, held in memory (the `limits` library's in-memory storage: microseconds, no I/O,
+so it is called straight from the event loop). With WEB_CONCURRENCY workers a client may reach the rate limit
+once per worker, and each worker runs its own lane; scale the settings to the workers and replicas you run.
+"""
+
+import asyncio
+import ipaddress
+import math
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from limits import RateLimitItem, parse_many
+from limits.storage import MemoryStorage
+from limits.strategies import SlidingWindowCounterRateLimiter
+
+from search_service.query.policy import QueryCost
+from search_service.settings import ServiceSettings
+
+# Besides term-expanding clauses (wildcard, fuzzy, regex), these make a query expensive: many clauses
+# (each one runs over every search field) and many hits (each one fetched and highlighted).
+EXPENSIVE_CLAUSES = 12
+EXPENSIVE_SIZE = 50
+# IPv6 clients get a whole /64 each from their provider, so one address per /64 is one client.
+IPV6_CLIENT_PREFIX = 64
+
+
+class Refused(Exception):
+    """A request turned away with 429; `retry_after` in whole seconds."""
+
+    def __init__(self, code: str, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.retry_after = retry_after
+
+
+def is_expensive(cost: QueryCost, *, size: int) -> bool:
+    return cost.expands_terms or cost.clauses > EXPENSIVE_CLAUSES or size > EXPENSIVE_SIZE
+
+
+def client_key(address: str | None) -> str:
+    """The identity a rate limit counts: the client's address (already taken from X-Forwarded-For by uvicorn
+    when the peer is a trusted proxy), IPv6 addresses grouped by /64."""
+    if not address:
+        return "unknown"
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 6:
+        return str(ipaddress.ip_network(f"{parsed}/{IPV6_CLIENT_PREFIX}", strict=False))
+    return str(parsed)
+
+
+class RateLimit:
+    """`limits` notation (`20/second;600/minute`): every window must have room for the request."""
+
+    def __init__(self, spec: str, *, code: str, what: str) -> None:
+        self.items: list[RateLimitItem] = parse_many(spec) if spec else []
+        self.limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
+        self.code = code
+        self.what = what
+
+    def hit(self, client: str) -> None:
+        for item in self.items:
+            if not self.limiter.hit(item, client):
+                reset_at = self.limiter.get_window_stats(item, client).reset_time
+                retry_after = max(1, math.ceil(reset_at - time.time()))
+                raise Refused(
+                    self.code,
+                    f"more than {item.amount} {self.what} in {item.multiples} {item.GRANULARITY.name}(s) "
+                    f"from this client; retry after {retry_after} s",
+                    retry_after,
+                )
+
+
+@dataclass
+class ExpensiveLane:
+    """At most `concurrency` expensive searches in flight per worker; up to `queue` more wait up to `wait`
+    seconds for a turn; the rest are refused at once. Ordinary searches never enter it, so they keep
+    flowing while it is full."""
+
+    concurrency: int
+    queue: int
+    wait: float
+    _waiting: int = 0
+    _semaphores: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = field(default_factory=dict)
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        # A semaphore belongs to the event loop it first waits in; tests run one loop per test.
+        loop = asyncio.get_running_loop()
+        semaphore = self._semaphores.get(loop)
+        if semaphore is None:
+            semaphore = asyncio.Semaphore(self.concurrency)
+            self._semaphores = {loop: semaphore}
+        return semaphore
+
+    def _refuse(self, why: str) -> Refused:
+        return Refused(
+            "too_many_expensive_queries",
+            f"{why}; expensive queries (wildcards, fuzzy terms, many clauses, large pages) run "
+            f"{self.concurrency} at a time. Retry later, or make the query cheaper",
+            max(1, math.ceil(self.wait)),
+        )
+
+    @asynccontextmanager
+    async def enter(self) -> AsyncIterator[None]:
+        semaphore = self._semaphore()
+        if semaphore.locked():
+            if self._waiting >= self.queue:
+                raise self._refuse("the queue for expensive queries is full")
+            self._waiting += 1
+            try:
+                async with asyncio.timeout(self.wait):
+                    await semaphore.acquire()
+            except TimeoutError:
+                raise self._refuse(f"no turn for an expensive query within {self.wait:g} s") from None
+            finally:
+                self._waiting -= 1
+        else:
+            await semaphore.acquire()
+        try:
+            yield
+        finally:
+            semaphore.release()
+
+
+@dataclass
+class Admission:
+    requests: RateLimit
+    expensive_requests: RateLimit
+    lane: ExpensiveLane
+
+
+_current: tuple[ServiceSettings, Admission] | None = None
+
+
+def admission_for(config: ServiceSettings) -> Admission:
+    """The worker's limits for `config`; made anew when the configuration object changes (tests do that)."""
+    global _current
+    if _current is None or _current[0] is not config:
+        admission = Admission(
+            requests=RateLimit(config.search_rate_limit, code="rate_limited", what="requests"),
+            expensive_requests=RateLimit(
+                config.search_expensive_rate_limit, code="rate_limited", what="expensive queries"
+            ),
+            lane=ExpensiveLane(
+                concurrency=config.search_expensive_concurrency,
+                queue=config.search_expensive_queue,
+                wait=config.search_expensive_wait,
+            ),
+        )
+        _current = (config, admission)
+    return _current[1]

@@ -1,0 +1,2 @@
+"""Queries, from what a caller wrote to what Elasticsearch runs and back: `policy` (parse, check, price and
+re-write the query text), `syntax` (escaping), `body` (the `_search` body), `response` (the API's answer)."""

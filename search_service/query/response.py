@@ -1,0 +1,86 @@
+"""The API's answer (schemas.SearchResponse) from Elasticsearch's `_search` answer. Pure.
+
+Elasticsearch's answer is checked as it is read: a proxy, a version mismatch or a bug can hand us a 200
+without `hits` or with a malformed hit, and that must become a 502 the caller can act on, never a 500 or
+a body that breaks the documented schema.
+"""
+
+from typing import Any
+
+
+class UnexpectedAnswer(ValueError):
+    """Elasticsearch (or something in its place) answered 200 with a body that is not a search result."""
+
+
+def _require(condition: bool, what: str) -> None:
+    if not condition:
+        raise UnexpectedAnswer(f"the search answer has {what}")
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _hit(hit: Any) -> dict[str, Any]:
+    _require(isinstance(hit, dict), "a hit that is not an object")
+    _require(isinstance(hit.get("_id"), str) and isinstance(hit.get("_index"), str), "a hit without _id or _index")
+    score = hit.get("_score")
+    _require(score is None or (isinstance(score, (int, float)) and not isinstance(score, bool)), "a bad _score")
+    source = hit.get("_source", {})
+    _require(isinstance(source, dict), "a hit whose _source is not an object")
+    highlight = hit.get("highlight", {})
+    _require(
+        isinstance(highlight, dict)
+        and all(
+            isinstance(snippets, list) and all(isinstance(snippet, str) for snippet in snippets)
+            for snippets in highlight.values()
+        ),
+        "a hit with malformed highlights",
+    )
+    return {"id": hit["_id"], "index": hit["_index"], "score": score, "source": source, "highlight": highlight}
+
+
+def _shards(result: dict[str, Any]) -> tuple[dict[str, int], list[str]]:
+    """Shard counts, and the kinds of shard failure (not their full reasons: those name indices and nodes)."""
+    shards = result.get("_shards", {})
+    _require(isinstance(shards, dict), "malformed _shards")
+    counts = {key: shards.get(key, 0) for key in ("total", "successful", "skipped", "failed")}
+    _require(all(_is_count(value) for value in counts.values()), "malformed _shards counts")
+    failures = shards.get("failures", [])
+    _require(isinstance(failures, list), "malformed shard failures")
+    kinds: list[str] = []
+    for failure in failures:
+        reason = failure.get("reason") if isinstance(failure, dict) else None
+        kind = reason.get("type") if isinstance(reason, dict) else None
+        kind = kind if isinstance(kind, str) else "unknown"
+        if kind not in kinds:
+            kinds.append(kind)
+    return counts, kinds
+
+
+def search_response(result: Any, *, query: str, page: int, size: int) -> dict[str, Any]:
+    """Shape Elasticsearch's answer for the caller; UnexpectedAnswer if it is not a search result."""
+    _require(isinstance(result, dict), "no JSON object")
+    hits = result.get("hits")
+    _require(isinstance(hits, dict), "no hits")
+    total = hits.get("total")
+    _require(
+        isinstance(total, dict) and _is_count(total.get("value")) and total.get("relation") in ("eq", "gte"),
+        "no total",
+    )
+    _require(isinstance(hits.get("hits"), list), "no list of hits")
+    _require(_is_count(result.get("took")), "no took")
+    shards, shard_failures = _shards(result)
+    timed_out = result.get("timed_out", False)
+    _require(isinstance(timed_out, bool), "a timed_out that is not a boolean")
+    return {
+        "query": query,
+        "total": {"value": total["value"], "relation": total["relation"]},
+        "took_ms": result["took"],
+        "timed_out": timed_out,
+        "shards": shards,
+        "shard_failures": shard_failures,
+        "page": page,
+        "size": size,
+        "hits": [_hit(hit) for hit in hits["hits"]],
+    }

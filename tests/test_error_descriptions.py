@@ -1,0 +1,71 @@
+"""Error descriptions are pure functions: no server needed."""
+
+import pytest
+
+from search_service.errors import describe_query_error, describe_validation_errors
+
+PARSE_FAILURE = {
+    "error": {
+        "root_cause": [{"type": "query_shard_exception", "reason": "Failed to parse query [a/b]", "index": "idx-1"}],
+        "type": "search_phase_execution_exception",
+        "reason": "all shards failed",
+        "failed_shards": [
+            {
+                "shard": 0,
+                "index": "idx-1",
+                "node": "NU7swBpYSnKX",
+                "reason": {
+                    "type": "query_shard_exception",
+                    "reason": "Failed to parse query [a/b]",
+                    "index_uuid": "FCtfYSdOTiS59CB",
+                    "index": "idx-1",
+                    "caused_by": {
+                        "type": "parse_exception",
+                        "reason": (
+                            "Cannot parse 'a/b': Lexical error at line 1, column 4.\nWas expecting one of:\n  <AND>"
+                        ),
+                        "caused_by": {
+                            "type": "token_mgr_error",
+                            "reason": "Lexical error at line 1, column 4.\nWas expecting one of:\n  <AND>",
+                        },
+                    },
+                },
+            }
+        ],
+    },
+    "status": 400,
+}
+
+
+def test_query_error_keeps_each_new_reason_once_without_token_lists_or_ids():
+    detail = describe_query_error(PARSE_FAILURE)
+
+    assert detail == "Failed to parse query [a/b]: Cannot parse 'a/b': Lexical error at line 1, column 4."
+    for leaked in ("idx-1", "NU7swBpYSnKX", "FCtfYSdOTiS59CB", "Was expecting"):
+        assert leaked not in detail
+
+
+def test_query_error_without_shard_failures_uses_the_top_level_reason():
+    body = {"error": {"type": "illegal_argument_exception", "reason": "field expansion matches too many fields"}}
+
+    assert describe_query_error(body) == "field expansion matches too many fields"
+
+
+@pytest.mark.parametrize("body", [None, "text", {}, {"error": "flat string"}])
+def test_query_error_of_unexpected_shape_has_a_generic_reason(body):
+    assert describe_query_error(body) == "Elasticsearch could not run this query"
+
+
+def test_query_error_is_bounded_in_length():
+    body = {"error": {"reason": "x" * 5000}}
+
+    assert len(describe_query_error(body)) == 500
+
+
+def test_validation_errors_name_the_parameter_first():
+    errors = [
+        {"loc": ("query", "size"), "msg": "Value error, must be at most 100"},
+        {"loc": ("query", "q"), "msg": "Field required"},
+    ]
+
+    assert describe_validation_errors(errors) == "size: must be at most 100; q: Field required"
