@@ -22,6 +22,14 @@ VARIABLES = [
     "SEARCH_MAX_SIZE",
     "SEARCH_SOURCE_FIELDS",
     "SEARCH_QUERY_FIELDS",
+    "SEARCH_ALLOW_REGEX",
+    "SEARCH_MAX_CLAUSES",
+    "SEARCH_MAX_FUZZY_EDITS",
+    "SEARCH_MIN_WILDCARD_PREFIX",
+    "SEARCH_TIMEOUT",
+    "SEARCH_EXPENSIVE_CONCURRENCY",
+    "SEARCH_RATE_LIMIT",
+    "SEARCH_EXPENSIVE_RATE_LIMIT",
     "DJANGO_SECRET_KEY",
     "DJANGO_DEBUG",
     "DJANGO_ALLOWED_HOSTS",
@@ -79,12 +87,41 @@ def test_comma_separated_lists_are_split_and_trimmed(env):
         ("SEARCH_MAX_SIZE", "0"),
         ("SEARCH_MAX_SIZE", "10001"),
         ("DJANGO_DEBUG", "sometimes"),
+        ("SEARCH_ALLOW_REGEX", "perhaps"),
+        ("SEARCH_MAX_CLAUSES", "0"),
+        ("SEARCH_MAX_FUZZY_EDITS", "3"),
+        ("SEARCH_MIN_WILDCARD_PREFIX", "0"),
+        ("SEARCH_TIMEOUT", "0"),
+        ("SEARCH_EXPENSIVE_CONCURRENCY", "0"),
+        ("SEARCH_RATE_LIMIT", "lots"),
+        ("SEARCH_EXPENSIVE_RATE_LIMIT", "2/fortnight"),
     ],
 )
 def test_bad_value_stops_startup_naming_the_variable(env, variable, value):
     env.setenv(variable, value)
 
     with pytest.raises(ImproperlyConfigured, match=f"^invalid configuration:\n  {variable}: "):
+        load_settings()
+
+
+def test_cost_policy_defaults_are_safe_for_the_open_internet(env):
+    config = load_settings()
+
+    assert config.search_allow_regex is False
+    assert config.search_timeout < config.elasticsearch_request_timeout
+    assert config.search_rate_limit == "20/second;600/minute"
+
+
+def test_rate_limits_can_be_turned_off(env):
+    env.setenv("SEARCH_RATE_LIMIT", "")
+
+    assert load_settings().search_rate_limit == ""
+
+
+def test_search_timeout_must_leave_room_for_partial_results(env):
+    env.setenv("SEARCH_TIMEOUT", "5")
+
+    with pytest.raises(ImproperlyConfigured, match="SEARCH_TIMEOUT must be below ELASTICSEARCH_REQUEST_TIMEOUT"):
         load_settings()
 
 
