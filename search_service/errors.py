@@ -1,8 +1,18 @@
 """The one place where failures become HTTP responses: each has a status and a stable `error` code."""
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import (
+    BadRequest,
+    DisallowedHost,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import HttpRequest, HttpResponse
 from elasticsearch import ApiError, ConnectionError, ConnectionTimeout, TransportError
 from ninja import NinjaAPI
@@ -14,6 +24,18 @@ logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5
 MAX_REASON_LENGTH = 500
+
+# What Django raises while reading what a client sent (request.GET, request.body: wherever they are first read,
+# which for query parameters is inside the view's parameter parsing). The client's fault, so 4xx, each with its
+# own code; SuspiciousOperation is the base of Django's family. Details never echo the request.
+CLIENT_FAULTS: dict[type[Exception], tuple[int, str, str]] = {
+    TooManyFieldsSent: (400, "too_many_parameters", "At most {max_fields} query parameters are accepted"),
+    TooManyFilesSent: (400, "too_many_files", "Too many files in the request"),
+    RequestDataTooBig: (413, "request_too_large", "The request body is larger than {max_body} bytes"),
+    DisallowedHost: (400, "invalid_host", "The Host header is not one this service answers for"),
+    SuspiciousOperation: (400, "bad_request", "The request is malformed"),
+    BadRequest: (400, "bad_request", "The request is malformed"),
+}
 
 
 def describe_query_error(body: Any) -> str:
@@ -57,6 +79,19 @@ def describe_validation_errors(errors: list[dict[str, Any]]) -> str:
 
 def register_error_handlers(api: NinjaAPI) -> None:
     """Install the handlers on `api`. Ninja looks them up along each exception's class hierarchy."""
+
+    def client_fault(status: int, error: str, detail: str) -> Callable[[HttpRequest, Exception], HttpResponse]:
+        def handler(request: HttpRequest, exc: Exception) -> HttpResponse:
+            limits = {
+                "max_fields": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS,
+                "max_body": settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
+            }
+            return error_response(api, request, status, error, detail.format(**limits))
+
+        return handler
+
+    for exc_class, (status, error, detail) in CLIENT_FAULTS.items():
+        api.exception_handler(exc_class)(client_fault(status, error, detail))
 
     @api.exception_handler(ValidationError)
     def invalid_parameter(request: HttpRequest, exc: ValidationError) -> HttpResponse:
