@@ -14,10 +14,18 @@ from django.core.exceptions import (
     TooManyFilesSent,
 )
 from django.http import HttpRequest, HttpResponse
-from elasticsearch import ApiError, ConnectionError, ConnectionTimeout, TransportError
+from elasticsearch import (
+    ApiError,
+    ConnectionError,
+    ConnectionTimeout,
+    SerializationError,
+    TransportError,
+    UnsupportedProductError,
+)
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 
+from search_service.faults import ElasticsearchAnswerMalformed
 from search_service.queries import FieldsNotAllowed, UncheckableQuery
 
 logger = logging.getLogger(__name__)
@@ -121,6 +129,17 @@ def register_error_handlers(api: NinjaAPI) -> None:
             api, request, 503, "elasticsearch_unavailable", "Elasticsearch cannot be reached; try again later"
         )
 
+    @api.exception_handler(SerializationError)
+    @api.exception_handler(UnsupportedProductError)
+    @api.exception_handler(ElasticsearchAnswerMalformed)
+    def elasticsearch_bad_answer(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # Not JSON, not from Elasticsearch (a proxy's error page, another server on the port), or JSON without
+        # what the service relies on. Retrying will not help; an operator must look, so ERROR.
+        logger.error("Elasticsearch's answer is malformed: %s", exc)
+        return error_response(
+            api, request, 502, "elasticsearch_bad_answer", "Elasticsearch answered in a shape the service cannot use"
+        )
+
     @api.exception_handler(TransportError)
     def elasticsearch_transport_error(request: HttpRequest, exc: TransportError) -> HttpResponse:
         logger.error("Elasticsearch transport error: %s", exc)
@@ -141,6 +160,23 @@ def register_error_handlers(api: NinjaAPI) -> None:
             return error_response(
                 api, request, 503, "elasticsearch_overloaded", "Elasticsearch is overloaded; try again later"
             )
+        if status in (502, 503):
+            # Elasticsearch's own 503: the index's shards are unavailable (recovering after a restart, an index
+            # being re-created). A 502 or 503 from a load balancer or gateway in front of it: no node behind it.
+            # Both pass, so 503 with Retry-After, like a refused connection; not the service's fault, so WARNING.
+            logger.warning("Elasticsearch is unavailable (it answered %s): %s", status, exc)
+            return error_response(
+                api,
+                request,
+                503,
+                "elasticsearch_unavailable",
+                "Elasticsearch cannot serve searches now; try again later",
+            )
+        if status == 504:
+            # A gateway in front of the cluster (Elastic Cloud's proxy among them) gave up waiting on it.
+            logger.warning("Elasticsearch's gateway timed out: %s", exc)
+            return error_response(api, request, 504, "elasticsearch_timeout", "Elasticsearch did not answer in time")
+        # 401/403 and other statuses, 500 among them: Elasticsearch failed or refused; trying again will not help.
         if status in (401, 403):
             logger.error("Elasticsearch refused the service's credentials: %s", exc)
         else:

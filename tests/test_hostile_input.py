@@ -14,6 +14,7 @@ from django.core.exceptions import (
 from django.test import RequestFactory
 
 from search_service.api import api as search_api
+from search_service.faults import ElasticsearchAnswerMalformed
 from tests.test_search_errors import assert_error
 
 MAX_PARAMETERS = 1000  # Django's DATA_UPLOAD_MAX_NUMBER_FIELDS
@@ -70,6 +71,7 @@ async def test_malformed_percent_encoding_is_never_5xx(api, target):
         (DisallowedHost("evil.example"), 400, "invalid_host"),
         (SuspiciousOperation("something odd"), 400, "bad_request"),
         (BadRequest("malformed"), 400, "bad_request"),
+        (ElasticsearchAnswerMalformed("no hits"), 502, "elasticsearch_bad_answer"),
     ],
 )
 def test_each_fault_has_its_status_and_code(settings, exception, status, error):
