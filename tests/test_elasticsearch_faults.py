@@ -3,6 +3,11 @@ too slow, 502 for a broken answer; each logged at the level it deserves, and the
 
 import asyncio
 import logging
+import math
+import statistics
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -11,7 +16,7 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from search_service.elastic import client_options
-from tests.conftest import service_settings
+from tests.conftest import ES_URL, REPO, free_port, service_settings
 from tests.test_search_errors import assert_error
 
 ELASTIC_HEADERS = {"X-Elastic-Product": "Elasticsearch", "Content-Type": "application/json"}
@@ -231,3 +236,66 @@ async def test_ready_documents_every_status_it_can_answer(api):
     for status in ("500", "502", "503", "504"):
         schema = operation["responses"][status]["content"]["application/json"]["schema"]
         assert schema == {"$ref": "#/components/schemas/ErrorResponse"}
+
+
+@pytest.fixture
+def latency_proxy(elasticsearch_url: str) -> Iterator[Callable[[float], str]]:
+    """Start scripts/latency_proxy.py in front of the real node with the given delay; its URL."""
+    proxies: list[subprocess.Popen[str]] = []
+
+    def start(delay: float) -> str:
+        port = free_port()
+        proxy = subprocess.Popen(
+            [
+                *(sys.executable, REPO / "scripts" / "latency_proxy.py"),
+                *("--listen", f"127.0.0.1:{port}", "--upstream", ES_URL.removeprefix("http://")),
+                *("--delay", str(delay)),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        proxies.append(proxy)
+        assert proxy.stdout
+        assert proxy.stdout.readline().startswith("latency proxy")
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for proxy in proxies:
+        proxy.terminate()
+        proxy.wait(timeout=10)
+        assert proxy.stdout
+        proxy.stdout.close()
+
+
+async def timed_get(api, path: str, **params: str) -> tuple[float, object]:
+    started = time.monotonic()
+    response = await api.get(path, params=params)
+    return time.monotonic() - started, response
+
+
+async def test_a_five_second_timeout_is_not_rounded_up_to_six(api, configure_service, latency_proxy):
+    # aiohttp rounds a timeout of 5 s or more up to the next whole second of the loop's clock, so a request
+    # started just after a whole second ran for nearly 6 s. Start it there, where the rounding shows most; the
+    # bound leaves room for a loaded machine, the next test holds the 0.2 s.
+    configure_service(elasticsearch_hosts=latency_proxy(8), elasticsearch_request_timeout=5)
+    loop = asyncio.get_running_loop()
+    await asyncio.sleep(math.ceil(loop.time()) - loop.time() + 0.05)
+
+    elapsed, response = await timed_get(api, "/search", q="json")
+
+    assert_error(response, 504, "elasticsearch_timeout")
+    assert 5.0 <= elapsed <= 5.5
+
+
+async def test_a_one_second_timeout_answers_504_within_one_point_two(api, configure_service, latency_proxy):
+    configure_service(elasticsearch_hosts=latency_proxy(3), elasticsearch_request_timeout=1)
+    elapsed_times = []
+
+    for path, params in [("/search", {"q": "json"}), ("/search", {"q": "json"}), ("/ready", {})]:
+        elapsed, response = await timed_get(api, path, **params)
+
+        assert_error(response, 504, "elasticsearch_timeout")
+        elapsed_times.append(elapsed)
+
+    assert min(elapsed_times) >= 1.0  # never early
+    assert statistics.median(elapsed_times) <= 1.2, elapsed_times  # one try may lag on a loaded machine
