@@ -1,5 +1,6 @@
 """Django settings. Every value an operator may change comes from search_service.settings (the environment)."""
 
+import logging
 from pathlib import Path
 
 from search_service.settings import load_settings
@@ -46,12 +47,25 @@ USE_TZ = True
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 
+
+def not_an_elasticsearch_fault(record: logging.LogRecord) -> bool:
+    """False for Django's log line of a 502/503/504: errors.py has logged the cause (Elasticsearch unreachable,
+    slow, answering 503 or nonsense) at the level it deserves, and Django would repeat it at ERROR, without it."""
+    return getattr(record, "status_code", None) not in (502, 503, 504)
+
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {
+        "not_an_elasticsearch_fault": {"()": "django.utils.log.CallbackFilter", "callback": not_an_elasticsearch_fault}
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "INFO"},
     # The client logs every request at INFO; at WARNING it reports only failures.
-    "loggers": {"elastic_transport.transport": {"level": "WARNING"}},
+    "loggers": {
+        "elastic_transport.transport": {"level": "WARNING"},
+        "django.request": {"filters": ["not_an_elasticsearch_fault"]},
+    },
 }

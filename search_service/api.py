@@ -1,5 +1,7 @@
 """HTTP routes. Thin: parse input, await Elasticsearch, shape the answer; errors are handled in errors.py."""
 
+import logging
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Query
@@ -7,6 +9,7 @@ from ninja import NinjaAPI, Query
 from search_service.admission import admission_for, client_key, is_expensive
 from search_service.elastic import get_client
 from search_service.errors import error_response, register_error_handlers
+from search_service.faults import ElasticsearchAnswerMalformed
 from search_service.query.body import build_search_body
 from search_service.query.policy import check_query, policy_from_settings
 from search_service.query.response import search_response
@@ -21,8 +24,12 @@ api = NinjaAPI(
     renderer=OrjsonRenderer(),
 )
 register_error_handlers(api)
+logger = logging.getLogger(__name__)
 
 ERRORS = {code: ErrorResponse for code in (400, 422, 429, 500, 502, 503, 504)}
+# Every status /ready answers besides 200 (errors.py: 502 credentials refused or a bad answer, 503 unreachable,
+# index missing or red, 504 timed out, 500 a bug), so that probes and clients generated from the schema know them.
+READY_ERRORS = {code: ErrorResponse for code in (500, 502, 503, 504)}
 
 
 @api.get("/search", response={200: SearchResponse, **ERRORS}, summary="Search the index")
@@ -62,7 +69,7 @@ def health(request: HttpRequest) -> HealthResponse:
 
 @api.get(
     "/ready",
-    response={200: ReadyResponse, 503: ErrorResponse},
+    response={200: ReadyResponse, **READY_ERRORS},
     summary="Readiness: Elasticsearch answers and the index exists",
 )
 async def ready(request: HttpRequest) -> ReadyResponse | HttpResponse:
@@ -70,9 +77,14 @@ async def ready(request: HttpRequest) -> ReadyResponse | HttpResponse:
     client = get_client()
     # Asked first because cluster health for a missing index waits out its whole timeout.
     if not await client.indices.exists(index=index):
+        logger.warning("Not ready: index %s does not exist", index)
         return error_response(api, request, 503, "index_unavailable", "The search index does not exist yet")
     # Cluster health rather than `GET /`: the root info API is a module some distributions lack.
-    health = await client.cluster.health(index=index)
-    if health["status"] == "red":
+    health = (await client.cluster.health(index=index)).body
+    status = health.get("status") if isinstance(health, dict) else None
+    if status not in ("green", "yellow", "red"):
+        raise ElasticsearchAnswerMalformed(f"cluster health without a status: {str(health)[:200]}")
+    if status == "red":
+        logger.warning("Not ready: index %s has unassigned primary shards", index)
         return error_response(api, request, 503, "cluster_red", "The search index has unassigned primary shards")
-    return ReadyResponse(status="ready", cluster_status=health["status"])
+    return ReadyResponse(status="ready", cluster_status=status)

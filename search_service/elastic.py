@@ -1,9 +1,12 @@
 """The Elasticsearch client's lifecycle: one AsyncElasticsearch per worker process, closed on ASGI shutdown."""
 
+import asyncio
 from typing import Any
 
 from django.conf import settings
-from elastic_transport import AiohttpHttpNode
+from elastic_transport import AiohttpHttpNode, ConnectionTimeout, HttpHeaders, SerializationError
+from elastic_transport._node import NodeApiResponse  # the nodes' public return type, exported one level down
+from elastic_transport.client_utils import DEFAULT, DefaultType
 from elasticsearch import AsyncElasticsearch
 from elasticsearch.serializer import OrjsonSerializer
 
@@ -11,11 +14,15 @@ from search_service.settings import ServiceSettings
 
 _client: AsyncElasticsearch | None = None
 
+# What Elasticsearch answers with; the client would also accept text/* (as a str) and other binary formats.
+JSON_MIMETYPES = frozenset({"application/json", "application/vnd.elasticsearch+json"})
+
 
 class PooledAiohttpNode(AiohttpHttpNode):
-    """elastic-transport's aiohttp node with the pool size it was asked for.
+    """elastic-transport's aiohttp node with the pool size it was asked for, a timeout that fires on time, and
+    JSON answers only.
 
-    It passes `connections_per_node` to aiohttp as the per-host limit but leaves the connector's total
+    Pool size: it passes `connections_per_node` to aiohttp as the per-host limit but leaves the connector's total
     limit at aiohttp's default of 100, so a worker never had more than 100 requests in flight, whatever
     ELASTICSEARCH_CONNECTIONS_PER_NODE said: the 101st concurrent search queued (found by the slow-upstream
     benchmark: 1,000 requests took 30 s). The per-node limit alone is the bound we want.
@@ -25,6 +32,35 @@ class PooledAiohttpNode(AiohttpHttpNode):
         super()._create_aiohttp_session()
         assert self.session is not None
         self.session.connector._limit = 0  # type: ignore[union-attr]  # 0: no total limit (aiohttp's own value)
+
+    async def perform_request(  # type: ignore[override]  # as the parent's
+        self,
+        method: str,
+        target: str,
+        body: bytes | None = None,
+        headers: HttpHeaders | None = None,
+        request_timeout: DefaultType | float | None = DEFAULT,
+    ) -> NodeApiResponse:
+        """One attempt, bounded by `request_timeout` to within milliseconds, and refused unless it is JSON.
+
+        The parent gives aiohttp a ClientTimeout with aiohttp's default `ceil_threshold` of 5 s, and aiohttp
+        rounds every timeout of 5 s or more up to the next whole second of the loop's clock: with the default
+        ELASTICSEARCH_REQUEST_TIMEOUT=5 a search against a stalled node answered 504 after anywhere from 5.0 to
+        6.0 s (5.3-6.4 s under load), where a timeout of 1 s was exact. asyncio.timeout does not round;
+        aiohttp's own timer stays as a backstop that can only fire later. Either covers the wait for a pooled
+        connection, connecting and reading.
+        """
+        timeout = self.config.request_timeout if isinstance(request_timeout, DefaultType) else request_timeout
+        try:
+            async with asyncio.timeout(timeout):
+                response = await super().perform_request(method, target, body, headers, request_timeout)
+        except TimeoutError as error:
+            raise ConnectionTimeout("Connection timed out during request", errors=(error,)) from None
+        # A proxy's error page or a stranger on the port: the client would hand the view a str for any text/*.
+        mimetype = response.meta.mimetype
+        if 200 <= response.meta.status < 300 and response.body and mimetype not in JSON_MIMETYPES:
+            raise SerializationError(f"Elasticsearch answered {response.meta.status} with {mimetype}, not JSON")
+        return response
 
 
 def client_options(config: ServiceSettings) -> dict[str, Any]:
@@ -36,6 +72,10 @@ def client_options(config: ServiceSettings) -> dict[str, Any]:
         # A timed-out search is not retried: retrying would multiply the caller's wait by max_retries + 1
         # against a cluster that is already struggling.
         "retry_on_timeout": False,
+        # Nor is an answer retried, whatever its status (the client retries 429, 502, 503 and 504 by default, and
+        # marks the node dead for each): right away, shards still unassigned, a cluster still overloaded or a
+        # gateway still timing out answer the same, and the caller waits twice for it.
+        "retry_on_status": (),
         "connections_per_node": config.elasticsearch_connections_per_node,
         "verify_certs": config.elasticsearch_verify_certs,
         # The client uses the standard library's json unless told otherwise; hits are most of the bytes.

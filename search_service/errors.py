@@ -1,21 +1,50 @@
 """The one place where failures become HTTP responses: each has a status and a stable `error` code."""
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import (
+    BadRequest,
+    DisallowedHost,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import HttpRequest, HttpResponse
-from elasticsearch import ApiError, ConnectionError, ConnectionTimeout, TransportError
+from elasticsearch import (
+    ApiError,
+    ConnectionError,
+    ConnectionTimeout,
+    SerializationError,
+    TransportError,
+    UnsupportedProductError,
+)
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 
 from search_service.admission import Refused
+from search_service.faults import ElasticsearchAnswerMalformed
 from search_service.query.policy import QueryRefused
-from search_service.query.response import UnexpectedAnswer
 
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5
 MAX_REASON_LENGTH = 500
+
+# What Django raises while reading what a client sent (request.GET, request.body: wherever they are first read,
+# which for query parameters is inside the view's parameter parsing). The client's fault, so 4xx, each with its
+# own code; SuspiciousOperation is the base of Django's family. Details never echo the request.
+CLIENT_FAULTS: dict[type[Exception], tuple[int, str, str]] = {
+    TooManyFieldsSent: (400, "too_many_parameters", "At most {max_fields} query parameters are accepted"),
+    TooManyFilesSent: (400, "too_many_files", "Too many files in the request"),
+    RequestDataTooBig: (413, "request_too_large", "The request body is larger than {max_body} bytes"),
+    DisallowedHost: (400, "invalid_host", "The Host header is not one this service answers for"),
+    SuspiciousOperation: (400, "bad_request", "The request is malformed"),
+    BadRequest: (400, "bad_request", "The request is malformed"),
+}
 
 
 def describe_query_error(body: Any) -> str:
@@ -64,6 +93,19 @@ def describe_validation_errors(errors: list[dict[str, Any]]) -> str:
 def register_error_handlers(api: NinjaAPI) -> None:
     """Install the handlers on `api`. Ninja looks them up along each exception's class hierarchy."""
 
+    def client_fault(status: int, error: str, detail: str) -> Callable[[HttpRequest, Exception], HttpResponse]:
+        def handler(request: HttpRequest, exc: Exception) -> HttpResponse:
+            limits = {
+                "max_fields": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS,
+                "max_body": settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
+            }
+            return error_response(api, request, status, error, detail.format(**limits))
+
+        return handler
+
+    for exc_class, (status, error, detail) in CLIENT_FAULTS.items():
+        api.exception_handler(exc_class)(client_fault(status, error, detail))
+
     @api.exception_handler(ValidationError)
     def invalid_parameter(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         return error_response(api, request, 422, "invalid_parameter", describe_validation_errors(exc.errors))
@@ -75,13 +117,6 @@ def register_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(Refused)
     def too_many_requests(request: HttpRequest, exc: Refused) -> HttpResponse:
         return error_response(api, request, 429, exc.code, exc.detail, retry_after=exc.retry_after)
-
-    @api.exception_handler(UnexpectedAnswer)
-    def unexpected_answer(request: HttpRequest, exc: UnexpectedAnswer) -> HttpResponse:
-        logger.error("Elasticsearch's answer is not a search result: %s", exc)
-        return error_response(
-            api, request, 502, "elasticsearch_bad_answer", "Elasticsearch answered with something that is not a result"
-        )
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
@@ -97,6 +132,17 @@ def register_error_handlers(api: NinjaAPI) -> None:
         logger.warning("Elasticsearch unreachable: %s", exc)
         return error_response(
             api, request, 503, "elasticsearch_unavailable", "Elasticsearch cannot be reached; try again later"
+        )
+
+    @api.exception_handler(SerializationError)
+    @api.exception_handler(UnsupportedProductError)
+    @api.exception_handler(ElasticsearchAnswerMalformed)
+    def elasticsearch_bad_answer(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # Not JSON, not from Elasticsearch (a proxy's error page, another server on the port), or JSON without
+        # what the service relies on. Retrying will not help; an operator must look, so ERROR.
+        logger.error("Elasticsearch's answer is malformed: %s", exc)
+        return error_response(
+            api, request, 502, "elasticsearch_bad_answer", "Elasticsearch answered in a shape the service cannot use"
         )
 
     @api.exception_handler(TransportError)
@@ -119,6 +165,23 @@ def register_error_handlers(api: NinjaAPI) -> None:
             return error_response(
                 api, request, 503, "elasticsearch_overloaded", "Elasticsearch is overloaded; try again later"
             )
+        if status in (502, 503):
+            # Elasticsearch's own 503: the index's shards are unavailable (recovering after a restart, an index
+            # being re-created). A 502 or 503 from a load balancer or gateway in front of it: no node behind it.
+            # Both pass, so 503 with Retry-After, like a refused connection; not the service's fault, so WARNING.
+            logger.warning("Elasticsearch is unavailable (it answered %s): %s", status, exc)
+            return error_response(
+                api,
+                request,
+                503,
+                "elasticsearch_unavailable",
+                "Elasticsearch cannot serve searches now; try again later",
+            )
+        if status == 504:
+            # A gateway in front of the cluster (Elastic Cloud's proxy among them) gave up waiting on it.
+            logger.warning("Elasticsearch's gateway timed out: %s", exc)
+            return error_response(api, request, 504, "elasticsearch_timeout", "Elasticsearch did not answer in time")
+        # 401/403 and other statuses, 500 among them: Elasticsearch failed or refused; trying again will not help.
         if status in (401, 403):
             logger.error("Elasticsearch refused the service's credentials: %s", exc)
         else:

@@ -113,6 +113,9 @@ def service_settings(**overrides: Any) -> ServiceSettings:
         "search_rate_limit": "",
         "search_expensive_rate_limit": "",
     }
+    if "elasticsearch_request_timeout" in overrides and "search_timeout" not in overrides:
+        # SEARCH_TIMEOUT must stay below the request timeout; tests that shorten one shorten both.
+        overrides["search_timeout"] = float(overrides["elasticsearch_request_timeout"]) / 2
     return ServiceSettings(**(values | overrides))
 
 

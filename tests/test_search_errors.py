@@ -113,7 +113,7 @@ async def test_unreachable_elasticsearch_is_503_with_retry_after(api, configure_
 
 
 async def test_elasticsearch_timeout_is_504(api, configure_service):
-    configure_service(elasticsearch_request_timeout=0.001, search_timeout=0.0005)
+    configure_service(elasticsearch_request_timeout=0.001)
 
     assert_error(await api.get("/search", params={"q": "json"}), 504, "elasticsearch_timeout")
 

@@ -190,6 +190,7 @@ def test_client_options_carry_basic_auth_and_pool_settings(env):
         "request_timeout": 2.5,
         "max_retries": 0,
         "retry_on_timeout": False,
+        "retry_on_status": (),
         "connections_per_node": 64,
         "verify_certs": False,
     }

@@ -7,14 +7,12 @@ a body that breaks the documented schema.
 
 from typing import Any
 
-
-class UnexpectedAnswer(ValueError):
-    """Elasticsearch (or something in its place) answered 200 with a body that is not a search result."""
+from search_service.faults import ElasticsearchAnswerMalformed
 
 
 def _require(condition: bool, what: str) -> None:
     if not condition:
-        raise UnexpectedAnswer(f"the search answer has {what}")
+        raise ElasticsearchAnswerMalformed(f"the search answer has {what}")
 
 
 def _is_count(value: Any) -> bool:
@@ -59,7 +57,7 @@ def _shards(result: dict[str, Any]) -> tuple[dict[str, int], list[str]]:
 
 
 def search_response(result: Any, *, query: str, page: int, size: int) -> dict[str, Any]:
-    """Shape Elasticsearch's answer for the caller; UnexpectedAnswer if it is not a search result."""
+    """Shape Elasticsearch's answer for the caller; ElasticsearchAnswerMalformed if it is not a search result."""
     _require(isinstance(result, dict), "no JSON object")
     hits = result.get("hits")
     _require(isinstance(hits, dict), "no hits")

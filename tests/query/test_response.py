@@ -5,7 +5,8 @@ from typing import Any
 
 import pytest
 
-from search_service.query.response import UnexpectedAnswer, search_response
+from search_service.faults import ElasticsearchAnswerMalformed
+from search_service.query.response import search_response
 
 ANSWER: Any = {
     "took": 3,
@@ -127,5 +128,5 @@ def broken(path: str, value: object) -> Any:
     ],
 )
 def test_a_malformed_answer_is_refused(answer):
-    with pytest.raises(UnexpectedAnswer):
+    with pytest.raises(ElasticsearchAnswerMalformed):
         shaped(answer)
