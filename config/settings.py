@@ -27,6 +27,10 @@ MIDDLEWARE = [
     "search_service.middleware.method_not_allowed_as_json",
 ]
 
+# Every endpoint is GET. SearchASGIHandler refuses any request that announces a body before reading it;
+# should one get through, reading it (request.body, request.POST) fails too.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 0
+
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
 WSGI_APPLICATION = "config.wsgi.application"

@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import gc
+from collections.abc import Iterable
 from typing import Any
 
 import django
@@ -19,13 +20,29 @@ from search_service.elastic import close_client
 # re-scanning requests still in flight; 50,000 keeps a few MB of young objects at most.
 YOUNG_GENERATION_THRESHOLD = 50_000
 
+BODY_NOT_ALLOWED = (
+    b'{"error":"body_not_allowed","detail":"this API takes no request body: '
+    b'send no Content-Length (or 0) and no Transfer-Encoding"}'
+)
+
+
+def announces_body(headers: Iterable[tuple[bytes, bytes]]) -> bool:
+    """Whether a request says a body follows (ASGI header names are lower-case)."""
+    for name, value in headers:
+        if name == b"transfer-encoding" or (name == b"content-length" and value.strip().lstrip(b"0")):
+            return True
+    return False
+
 
 class SearchASGIHandler(ASGIHandler):
-    """Django's ASGI handler with two changes.
+    """Django's ASGI handler with three changes.
 
     - It speaks the `lifespan` protocol, which Django's refuses: startup has nothing to do (the
       Elasticsearch client is made lazily, inside the serving loop); shutdown closes the client, so no
       aiohttp session is left unclosed when a worker stops.
+    - It refuses a request that announces a body (413 `body_not_allowed`) before reading any of it. Every
+      endpoint is GET, and Django reads a whole body before any check, spooling it to a temporary file past
+      FILE_UPLOAD_MAX_MEMORY_SIZE, on any path and for any Host: one POST could write gigabytes to disk.
     - It runs no sync code in threads. Django wraps each request in a ThreadSensitiveContext (a fresh
       thread per request) and closes each response through `sync_to_async`, so that sync code such as
       the ORM gets a thread of its own. This service has none on the request path: `response.close()`
@@ -53,6 +70,9 @@ class SearchASGIHandler(ASGIHandler):
                 return
 
     async def handle(self, scope: Any, receive: Any, send: Any) -> None:
+        if announces_body(scope["headers"]):
+            await self.refuse_body(send)
+            return
         try:
             body_file = await self.read_body(receive)
         except RequestAborted:
@@ -69,6 +89,17 @@ class SearchASGIHandler(ASGIHandler):
                 await self.send_response(response, send)
             response.close()
         body_file.close()
+
+    async def refuse_body(self, send: Any) -> None:
+        """413, and the connection closed, so the server stops reading what the client still sends."""
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", b"%d" % len(BODY_NOT_ALLOWED)),
+            (b"connection", b"close"),
+        ]
+        with contextlib.suppress(asyncio.CancelledError):  # the client left while we were sending
+            await send({"type": "http.response.start", "status": 413, "headers": headers})
+            await send({"type": "http.response.body", "body": BODY_NOT_ALLOWED})
 
     async def respond_unless_disconnected(self, request: HttpRequest, receive: Any) -> HttpResponseBase | None:
         """The view's response; None if the client disconnected first, in which case the view is cancelled

@@ -75,6 +75,14 @@ class ServiceSettings(BaseSettings):
     search_rate_limit: str = "20/second;600/minute"
     search_expensive_rate_limit: str = "2/second;60/minute"
 
+    # Connection limits, enforced by search_service.protocol (per worker process).
+    # A client sends its request head in one packet; 5 s leaves room for two lost packets (TCP retries at 1 s, 2 s).
+    header_read_timeout: float = Field(default=5.0, gt=0, le=300)
+    # The longest valid URL is ~12 KB (1,000 4-byte characters of `q`, percent-encoded); the rest is for headers.
+    max_header_bytes: int = Field(default=32_768, ge=1_024, le=1_048_576)
+    # Above the 1,000-connection burst one worker carries in the benchmarks; kept below the file-descriptor limit.
+    max_connections: int = Field(default=2_000, ge=1, le=1_000_000)
+
     django_secret_key: SecretStr = SecretStr("insecure-development-key-change-me")
     django_debug: bool = False
     django_allowed_hosts: Annotated[list[str], NoDecode] = ["localhost", "127.0.0.1", "[::1]"]

@@ -33,6 +33,9 @@ VARIABLES = [
     "DJANGO_SECRET_KEY",
     "DJANGO_DEBUG",
     "DJANGO_ALLOWED_HOSTS",
+    "HEADER_READ_TIMEOUT",
+    "MAX_HEADER_BYTES",
+    "MAX_CONNECTIONS",
 ]
 
 
@@ -52,6 +55,7 @@ def test_defaults(env):
     assert config.django_debug is False
     assert config.elasticsearch_api_key is None
     assert config.search_max_size == 100
+    assert (config.header_read_timeout, config.max_header_bytes, config.max_connections) == (5.0, 32_768, 2_000)
 
 
 def test_comma_separated_lists_are_split_and_trimmed(env):
