@@ -1,4 +1,4 @@
-"""`make bench`: measures the service against Elasticsearch itself and against its peers, side by side.
+"""`make bench`: measures the service against Elasticsearch itself, against its peers, and under attack.
 
 Starts what it needs (the local Elasticsearch with the demo data, the latency proxy, each server under
 test), drives them with established load generators (ApacheBench, hey, wrk), and writes
@@ -13,16 +13,12 @@ import platform
 import random
 import re
 import resource
-import shlex
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -33,36 +29,28 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from benchmarks import attack  # noqa: E402
+from benchmarks.harness import (  # noqa: E402
+    BASE_ENV,
+    ES_PASSWORD,
+    ES_URL,
+    INDEX,
+    OUT,
+    Server,
+    commands_run,
+    cpu_seconds,
+    log,
+    peak_rss_mb,
+    run,
+    started,
+)
 from search_service.demo import stdlib_documents  # noqa: E402
 from search_service.query.body import build_search_body  # noqa: E402
 
-OUT = REPO / "docs" / "benchmarks"
-ES_URL = "http://127.0.0.1:9200"
-ES_PASSWORD = os.environ.get("ELASTIC_PASSWORD", "changeme")
-INDEX = "documents"
 FIELDS = ["qualname^3", "name^3", "summary^2", "signature", "docstring"]
 PROXY_PORT = 9299
 UPSTREAM_DELAY = 3.0
 BIG_POOL = 1200  # > 1,000 concurrent upstream calls, each holding a connection for the whole delay
-
-# The environment of every server under test. The benchmark's virtualenv has opentelemetry-api (FastAPI
-# brings it); the service's image does not, so the client's no-op tracing is turned off to match it.
-BASE_ENV = {
-    "ELASTICSEARCH_USERNAME": "elastic",
-    "ELASTICSEARCH_PASSWORD": ES_PASSWORD,
-    "ELASTICSEARCH_INDEX": INDEX,
-    "OTEL_PYTHON_INSTRUMENTATION_ELASTICSEARCH_ENABLED": "false",
-}
-
-
-@dataclass
-class Server:
-    name: str
-    command: list[str]
-    port: int
-    env: dict[str, str] = field(default_factory=dict)
-    # 10 threads x 3 s: a sync server needs ~300 s for 1,000 slow requests, which proves nothing new.
-    max_burst: int | None = None
 
 
 def servers(upstream: str, pool: int) -> list[Server]:
@@ -91,65 +79,6 @@ def servers(upstream: str, pool: int) -> list[Server]:
             max_burst=100,
         ),
     ]
-
-
-commands_run: list[str] = []
-
-
-def run(command: list[str], **kwargs: object) -> str:
-    commands_run.append(shlex.join(command))
-    result = subprocess.run(command, capture_output=True, text=True, **kwargs)  # type: ignore[call-overload]
-    if result.returncode != 0:
-        sys.exit(f"bench: `{shlex.join(command)}` failed ({result.returncode}):\n{result.stdout}{result.stderr}")
-    return str(result.stdout)
-
-
-def log(message: str) -> None:
-    print(f"bench: {message}", file=sys.stderr, flush=True)
-
-
-@contextmanager
-def started(server: Server) -> Iterator[int]:
-    """Run `server` until the block ends; yields the pid of the process that serves requests."""
-    port_args = ["--bind", f"127.0.0.1:{server.port}"] if server.command[0] == "gunicorn" else []
-    if server.command[0] == "uvicorn":
-        port_args = ["--host", "127.0.0.1", "--port", str(server.port)]
-    env = os.environ | BASE_ENV | server.env | {"PORT": str(server.port)}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
-    process = subprocess.Popen(
-        server.command + port_args, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    commands_run.append(shlex.join(server.command + port_args))
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{server.port}/search?q=json", timeout=40).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"{server.name} did not start")
-            time.sleep(0.3)
-        # gunicorn serves from a worker process: measure that one, not the arbiter.
-        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
-        yield int(children[0]) if server.command[0] == "gunicorn" and children else process.pid
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def peak_rss_mb(pid: int) -> float:
-    match = re.search(r"VmHWM:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text())
-    return int(match.group(1)) / 1024 if match else float("nan")
 
 
 # ---- load generators and their output -------------------------------------------------------------
@@ -592,9 +521,11 @@ def chart(rows: dict[str, Any], slow: dict[str, Any], connections: list[int], bu
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", choices=["attack"], help="run only this scenario (attack: see benchmarks/attack.py)")
     parser.add_argument("--seconds", type=int, default=30, help="duration of each wrk run")
     parser.add_argument("--connections", type=int, nargs="+", default=[16, 64])
     parser.add_argument("--bursts", type=int, nargs="+", default=[100, 1000])
+    attack.add_arguments(parser)
     args = parser.parse_args()
 
     # 1,000 concurrent requests need ~4,000 descriptors across the generator, servers and proxy.
@@ -602,6 +533,13 @@ def main() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
     run(["scripts/elasticsearch", "start"], cwd=REPO)
+    if args.only != "attack":
+        performance_scenarios(args)
+    attack.run_from_arguments(args)
+
+
+def performance_scenarios(args: argparse.Namespace) -> None:
+    """The overhead and slow-upstream scenarios, reported in results.md and benchmarks.png."""
     demo_env = os.environ | {"ELASTICSEARCH_HOSTS": ES_URL} | BASE_ENV
     run([sys.executable, "manage.py", "load_demo"], cwd=REPO, env=demo_env)
     # Merge the freshly loaded index down to one segment, as a read-mostly index settles to, so that
