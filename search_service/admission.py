@@ -20,10 +20,12 @@ from limits.strategies import SlidingWindowCounterRateLimiter
 from search_service.query.policy import QueryCost
 from search_service.settings import ServiceSettings
 
-# Besides term-expanding clauses (wildcard, fuzzy, regex), these make a query expensive: many clauses
-# (each one runs over every search field) and many hits (each one fetched and highlighted).
+# Besides term-expanding clauses (wildcard, fuzzy, regex, ranges), these make a query expensive: many clauses
+# (each one runs over every search field), many hits (each one fetched and highlighted), and deep pages (every
+# shard collects and sorts `from + size` hits).
 EXPENSIVE_CLAUSES = 12
 EXPENSIVE_SIZE = 50
+EXPENSIVE_DEPTH = 1_000
 # IPv6 clients get a whole /64 each from their provider, so one address per /64 is one client.
 IPV6_CLIENT_PREFIX = 64
 
@@ -38,8 +40,20 @@ class Refused(Exception):
         self.retry_after = retry_after
 
 
-def is_expensive(cost: QueryCost, *, size: int) -> bool:
-    return cost.expands_terms or cost.clauses > EXPENSIVE_CLAUSES or size > EXPENSIVE_SIZE
+def is_expensive(cost: QueryCost, *, page: int, size: int) -> bool:
+    return (
+        cost.expands_terms or cost.clauses > EXPENSIVE_CLAUSES or size > EXPENSIVE_SIZE or page * size > EXPENSIVE_DEPTH
+    )
+
+
+async def delay_refusal(refused: Refused, delay: float) -> None:
+    """Hold a refusal back `delay` seconds (at most its Retry-After) before it is answered.
+
+    Refusing is cheap but not free: a client that retries at once on 50 connections got ~1,900 refusals a
+    second and a whole core of the worker (make bench, attack scenario), slowing everyone else. Waiting costs
+    nothing but an open connection, and a well-behaved client waits Retry-After anyway."""
+    if delay > 0:
+        await asyncio.sleep(min(delay, refused.retry_after))
 
 
 def client_key(address: str | None) -> str:

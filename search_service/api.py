@@ -6,7 +6,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Query
 
-from search_service.admission import admission_for, client_key, is_expensive
+from search_service.admission import Refused, admission_for, client_key, delay_refusal, is_expensive
 from search_service.elastic import get_client
 from search_service.errors import error_response, register_error_handlers
 from search_service.faults import ElasticsearchAnswerMalformed
@@ -47,11 +47,15 @@ async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpRespo
         highlight_max_chars=config.search_highlight_max_chars,
     )
     client = get_client()
-    if is_expensive(checked.cost, size=params.size):
+    if is_expensive(checked.cost, page=params.page, size=params.size):
         admission = admission_for(config)
-        admission.expensive_requests.hit(client_key(request.META.get("REMOTE_ADDR")))
-        async with admission.lane.enter():
-            result = await client.search(index=config.elasticsearch_index, body=body)
+        try:
+            admission.expensive_requests.hit(client_key(request.META.get("REMOTE_ADDR")))
+            async with admission.lane.enter():
+                result = await client.search(index=config.elasticsearch_index, body=body)
+        except Refused as refused:
+            await delay_refusal(refused, config.search_refusal_delay)
+            raise
     else:
         result = await client.search(index=config.elasticsearch_index, body=body)
     # Rendered straight from Elasticsearch's answer: running every hit's source through the response

@@ -7,7 +7,7 @@ from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.utils.decorators import async_only_middleware
 
-from search_service.admission import Refused, admission_for, client_key
+from search_service.admission import Refused, admission_for, client_key, delay_refusal
 
 PROBE_PATHS = frozenset({"/health", "/ready"})
 
@@ -70,6 +70,7 @@ def rate_limit_middleware(
             try:
                 admission_for(settings.SEARCH).requests.hit(client_key(request.META.get("REMOTE_ADDR")))
             except Refused as refused:
+                await delay_refusal(refused, settings.SEARCH.search_refusal_delay)
                 response = JsonResponse({"error": refused.code, "detail": refused.detail}, status=429)
                 response["Retry-After"] = str(refused.retry_after)
                 return response

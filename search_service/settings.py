@@ -68,12 +68,15 @@ class ServiceSettings(BaseSettings):
 
     # Isolation (admission.py), per worker process: term-expanding or large queries run at most this many
     # at a time, the rest wait up to SEARCH_EXPENSIVE_WAIT seconds in a queue of SEARCH_EXPENSIVE_QUEUE.
-    search_expensive_concurrency: int = Field(default=2, ge=1, le=1_000)
+    search_expensive_concurrency: int = Field(default=1, ge=1, le=1_000)
     search_expensive_queue: int = Field(default=32, ge=0, le=10_000)
     search_expensive_wait: float = Field(default=2.0, ge=0, le=60)
     # Per client address (or network for IPv6), per worker process; `limits` notation, empty turns it off.
     search_rate_limit: str = "20/second;600/minute"
     search_expensive_rate_limit: str = "2/second;60/minute"
+    # A 429 is answered after this many seconds (at most its Retry-After): a client that ignores Retry-After
+    # and retries at once then costs the worker an idle connection instead of a core's worth of refusals.
+    search_refusal_delay: float = Field(default=1.0, ge=0, le=30)
 
     # Connection limits, enforced by search_service.protocol (per worker process).
     # A client sends its request head in one packet; 5 s leaves room for two lost packets (TCP retries at 1 s, 2 s).

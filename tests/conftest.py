@@ -112,6 +112,7 @@ def service_settings(**overrides: Any) -> ServiceSettings:
         # Every test calls from 127.0.0.1; the rate-limit tests set their own.
         "search_rate_limit": "",
         "search_expensive_rate_limit": "",
+        "search_refusal_delay": 0,
     }
     if "elasticsearch_request_timeout" in overrides and "search_timeout" not in overrides:
         # SEARCH_TIMEOUT must stay below the request timeout; tests that shorten one shorten both.

@@ -45,17 +45,19 @@ def test_an_empty_rate_limit_never_refuses():
 
 
 @pytest.mark.parametrize(
-    ("cost", "size", "expensive"),
+    ("cost", "page", "size", "expensive"),
     [
-        (QueryCost(clauses=2), 10, False),
-        (QueryCost(clauses=1, wildcard_terms=1), 10, True),
-        (QueryCost(clauses=1, fuzzy_terms=1), 10, True),
-        (QueryCost(clauses=30), 10, True),
-        (QueryCost(clauses=1), 100, True),
+        (QueryCost(clauses=2), 1, 10, False),
+        (QueryCost(clauses=1, wildcard_terms=1), 1, 10, True),
+        (QueryCost(clauses=1, fuzzy_terms=1), 1, 10, True),
+        (QueryCost(clauses=30), 1, 10, True),
+        (QueryCost(clauses=1), 1, 100, True),
+        (QueryCost(clauses=1), 100, 10, False),
+        (QueryCost(clauses=1), 101, 10, True),  # a deep page
     ],
 )
-def test_what_counts_as_expensive(cost, size, expensive):
-    assert is_expensive(cost, size=size) is expensive
+def test_what_counts_as_expensive(cost, page, size, expensive):
+    assert is_expensive(cost, page=page, size=size) is expensive
 
 
 async def test_lane_runs_its_concurrency_queues_the_next_and_refuses_the_rest():

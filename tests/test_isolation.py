@@ -1,6 +1,7 @@
 """Isolation between callers, through the API on the real node: rate limits and the expensive-query lane."""
 
 import asyncio
+import time
 
 from tests.test_search_errors import assert_error
 
@@ -19,6 +20,17 @@ async def test_a_client_over_its_rate_limit_gets_429_with_retry_after(api, confi
     assert "3 requests" in body["detail"]
     assert (await api.get("/health")).status_code == 200  # probes are never limited
     assert (await api.get("/ready")).status_code == 200
+
+
+async def test_a_refusal_is_held_back_so_hammering_costs_the_worker_little(api, configure_service):
+    configure_service(search_rate_limit="1/minute", search_refusal_delay=0.5)
+    assert (await api.get("/search", params={"q": "json"})).status_code == 200
+
+    started = time.monotonic()
+    response = await api.get("/search", params={"q": "json"})
+
+    assert_error(response, 429, "rate_limited")
+    assert 0.5 <= time.monotonic() - started < 2
 
 
 async def test_clients_are_limited_separately(api, configure_service):

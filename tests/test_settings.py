@@ -30,6 +30,7 @@ VARIABLES = [
     "SEARCH_EXPENSIVE_CONCURRENCY",
     "SEARCH_RATE_LIMIT",
     "SEARCH_EXPENSIVE_RATE_LIMIT",
+    "SEARCH_REFUSAL_DELAY",
     "DJANGO_SECRET_KEY",
     "DJANGO_DEBUG",
     "DJANGO_ALLOWED_HOSTS",
@@ -99,6 +100,7 @@ def test_comma_separated_lists_are_split_and_trimmed(env):
         ("SEARCH_EXPENSIVE_CONCURRENCY", "0"),
         ("SEARCH_RATE_LIMIT", "lots"),
         ("SEARCH_EXPENSIVE_RATE_LIMIT", "2/fortnight"),
+        ("SEARCH_REFUSAL_DELAY", "-1"),
     ],
 )
 def test_bad_value_stops_startup_naming_the_variable(env, variable, value):
