@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 MAX_BOOST = Decimal(1000)
 EXISTS_FIELD = "_exists_"
 _OPERATORS = {AndOperation: " AND ", OrOperation: " OR ", UnknownOperation: " "}
+_MODIFIERS = {Not: "NOT ", Prohibit: "-", Plus: "+"}
 _PLAIN_WORDS_EXCLUDED = frozenset({"AND", "OR", "NOT", "TO"})
 
 
@@ -177,12 +178,9 @@ class _Writer:
             if type(node) is operation:
                 parts = [self.write(child, depth=depth, field=field) for child in node.children]
                 return "(" + operator.join(parts) + ")"
-        if isinstance(node, Not):
-            return "NOT " + self.write(node.a, depth=depth, field=field)
-        if isinstance(node, Prohibit):
-            return "-" + self.write(node.a, depth=depth, field=field)
-        if isinstance(node, Plus):
-            return "+" + self.write(node.a, depth=depth, field=field)
+        for modifier, prefix in _MODIFIERS.items():
+            if isinstance(node, modifier):
+                return prefix + self._operand(node.a, depth=depth, field=field)
         if isinstance(node, Boost):
             return "(" + self.write(node.expr, depth=depth, field=field) + ")^" + self._boost(node.force)
         if isinstance(node, SearchField):
@@ -192,11 +190,21 @@ class _Writer:
     def _search_field(self, node: SearchField, *, depth: int, field: str | None) -> str:
         if field is not None:
             raise QueryRefused("invalid_query", f"{node.name}: a field's value cannot name another field")
-        name = str(node.name)
+        # luqum leaves a name's escapes in (`t\\itle`); Lucene drops them, and so must the check and the writer.
+        name = "".join(char.value for char in read_term(str(node.name)))
         if name == EXISTS_FIELD:
             return EXISTS_FIELD + ":" + write_field(self._exists_target(node.expr))
         self._check_field(name)
-        return write_field(name) + ":" + self.write(node.expr, depth=depth, field=name)
+        return write_field(name) + ":" + self._operand(node.expr, depth=depth, field=name)
+
+    def _operand(self, node: Item, *, depth: int, field: str | None) -> str:
+        """What follows a modifier or `field:`. Lucene takes one modifier per clause and none right after a
+        colon (`NOT -x`, `title:+x` do not parse), where luqum nests them; a group keeps such a clause whole."""
+        written = self.write(node, depth=depth, field=field)
+        inner = node
+        while isinstance(inner, (Group, FieldGroup)):
+            inner = inner.expr
+        return "(" + written + ")" if isinstance(inner, tuple(_MODIFIERS)) else written
 
     def _exists_target(self, expr: Item) -> str:
         if isinstance(expr, Word):

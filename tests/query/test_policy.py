@@ -47,6 +47,13 @@ def refusal(query: str, policy: QueryPolicy = POLICY) -> QueryRefused:
         ("title:*", "title:*"),
         ("a && b", "(a \\&\\& b)"),  # luqum reads && as a word, so it is sent as one
         ("café", "café"),
+        # Lucene takes one modifier per clause and none right after a colon; luqum nests them, so they are
+        # written in groups (as they were, `NOT -x` and `title:+x` are parse errors in Elasticsearch).
+        ("NOT -x", "NOT (-x)"),
+        ("--x", "-(-x)"),
+        ("title:(+x)", "title:(+x)"),
+        ("title:(NOT x^2)", "title:(NOT (x)^2)"),
+        ("+(-x)", "+(-x)"),
     ],
 )
 def test_queries_are_rewritten_as_checked(query, text):
@@ -114,6 +121,25 @@ def test_a_refused_field_names_the_open_ones():
 
 def test_the_allow_list_can_open_every_field():
     assert written("_id:x", QueryPolicy(allowed_fields=("*",))) == "_id:x"
+
+
+@pytest.mark.parametrize(
+    ("query", "text"),
+    [
+        # Lucene drops the escapes in a field name; checked and written with them, `t\itle` was refused, and
+        # an open name was escaped twice (`meta.a\-b` became `meta.a\\\-b`, another field for Lucene).
+        ("t\\itle:x", "title:x"),
+        ("meta.a\\-b:x", "meta.a\\-b:x"),
+        ("_exists\\_:title", "_exists_:title"),
+    ],
+)
+def test_a_field_name_is_read_without_its_escapes(query, text):
+    assert written(query) == text
+
+
+@pytest.mark.parametrize("query", ["title\\.raw:x", "ti\\*:x", "_exists_:title\\.raw"])
+def test_an_escaped_field_name_is_checked_as_lucene_reads_it(query):
+    assert refusal(query).code == "field_not_allowed"
 
 
 def test_regex_can_be_turned_on_and_counts_as_a_wildcard():

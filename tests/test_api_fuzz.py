@@ -1,0 +1,79 @@
+"""The API fuzzed through its own OpenAPI document, with the real node behind it: whatever a client sends, the
+answer is one the document describes (its status, its schema) and never a 5xx.
+
+Requests go through the ASGI application as uvicorn serves it, with httpx, each in its own event loop: the
+service's Elasticsearch client belongs to the loop that made it, and is closed with it.
+"""
+
+import asyncio
+import os
+from typing import Any
+
+import httpx
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
+
+from config.asgi import application
+from search_service.elastic import close_client
+from tests.lucene_strings import lucene_queries
+
+EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "100"))
+BASE_URL = "http://localhost"
+# The node is shared with other work on a small machine: a slow answer is not what this test is about.
+TIMEOUT = 30
+fuzz_settings = settings(
+    max_examples=EXAMPLES,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+async def send(method: str, url: str, cookies: dict[str, str] | None = None, **request: Any) -> httpx.Response:
+    transport = httpx.ASGITransport(app=application)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL, cookies=cookies) as client:
+            response = await client.request(method, url, **request)
+            await response.aread()
+            return response
+    finally:
+        await close_client()
+
+
+# Loaded at collection: schemathesis's fixture-based loader does not run under pytest 9 (it reads a node
+# attribute pytest no longer has). The document needs no Elasticsearch.
+schema = schemathesis.openapi.from_dict(asyncio.run(send("GET", "/openapi.json")).json())
+
+
+@schema.parametrize()
+@fuzz_settings
+def test_every_answer_is_documented_and_none_is_a_server_error(configure_service, case):
+    configure_service(elasticsearch_request_timeout=TIMEOUT)
+    request = case.as_transport_kwargs(base_url=BASE_URL)
+    response = asyncio.run(
+        send(
+            request.pop("method"),
+            request.pop("url"),
+            params=request.get("params"),
+            headers=request.get("headers"),
+            cookies=request.get("cookies"),
+        )
+    )
+    case.validate_response(response, checks=[not_a_server_error, status_code_conformance, response_schema_conformance])
+
+
+@fuzz_settings
+@given(q=lucene_queries)
+def test_any_query_answers_200_400_or_422_as_json(configure_service, q):
+    configure_service(elasticsearch_request_timeout=TIMEOUT)
+    response = asyncio.run(send("GET", "/search", params={"q": q, "size": 3}))
+
+    assert response.status_code in {200, 400, 422}, response.text
+    body = response.json()
+    if response.status_code != 200:
+        assert set(body) == {"error", "detail"}
+        assert body["error"]
+        assert body["detail"]
