@@ -45,6 +45,7 @@ async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpRespo
         source_fields=config.search_source_fields,
         timeout_seconds=config.search_timeout,
         highlight_max_chars=config.search_highlight_max_chars,
+        highlight_text=checked.highlight_text,
     )
     client = get_client()
     if is_expensive(checked.cost, page=params.page, size=params.size):

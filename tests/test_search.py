@@ -105,3 +105,13 @@ async def test_results_are_ordered_by_score(api):
     assert hits[0]["id"] == "json.dumps"  # matches both terms
     scores = [hit["score"] for hit in hits]
     assert scores == sorted(scores, reverse=True)
+
+
+async def test_a_wildcard_search_highlights_its_plain_terms_only(api):
+    response = await api.get("/search", params={"q": "deserial* json", "size": 100})
+
+    hits = {hit["id"]: hit for hit in response.json()["hits"]}
+    assert set(hits) == {"json.loads", "json.dumps"}
+    snippets = [snippet for hit in hits.values() for field in hit["highlight"].values() for snippet in field]
+    assert any("<mark>json</mark>" in snippet.lower() for snippet in snippets)
+    assert not any("<mark>deserialize</mark>" in snippet.lower() for snippet in snippets)

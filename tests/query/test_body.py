@@ -56,3 +56,15 @@ def test_highlight_uses_plain_field_names_and_escapes_html():
 
     assert set(highlight["fields"]) == {"title", "body"}
     assert highlight["encoder"] == "html"
+
+
+def test_a_term_expanding_query_is_highlighted_with_its_plain_terms_only():
+    body = build_search_body(query="(deser* json)", page=1, size=10, fields=FIELDS, highlight_text="json")
+
+    assert body["highlight"]["highlight_query"]["query_string"]["query"] == "json"
+    assert body["highlight"]["highlight_query"]["query_string"]["fields"] == FIELDS
+
+
+def test_a_query_with_no_plain_terms_is_not_highlighted():
+    assert "highlight" not in build_search_body(query="deser*", page=1, size=10, fields=FIELDS, highlight_text="")
+    assert "highlight_query" not in build_search_body(query="json", page=1, size=10, fields=FIELDS)["highlight"]

@@ -163,3 +163,24 @@ def test_cost_counts_what_expands():
 
     assert (cost.clauses, cost.wildcard_terms, cost.fuzzy_terms, cost.expands_terms) == (3, 1, 1, True)
     assert not check_query("plain words", POLICY).cost.expands_terms
+
+
+@pytest.mark.parametrize(
+    ("query", "highlight_text"),
+    [
+        ("json dumps", None),  # highlighted with the query itself
+        ("title:json AND body:x", None),
+        ("deser* json", "json"),
+        ('title:("a b"~2 OR jsn~1)', 'title:"a b"~2'),
+        ("body:[a TO c] x", "x"),
+        ("ab*", ""),  # nothing plain: not highlighted
+    ],
+)
+def test_term_expanding_queries_are_highlighted_with_their_plain_terms(query, highlight_text):
+    assert check_query(query, POLICY).highlight_text == highlight_text
+
+
+def test_a_range_expands_terms():
+    cost = check_query("body:[a TO zzzz]", POLICY).cost
+
+    assert (cost.range_terms, cost.expands_terms) == (1, True)
