@@ -384,7 +384,7 @@ def run_variant(
     for key, count in re.findall(r"^outcome (.+)\|(\d+)$", text, re.M):
         outcomes[key.strip()] += int(count)
     socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
-    p50 = re.search(r"^\s+50%\s+([\d.]+)(us|ms|s)$", text, re.M)
+    p50 = re.search(r"^\s+50%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)  # wrk pads seconds: "1.01s "
     attack = Attack(
         outcomes=outcomes,
         requests_per_second=float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)),  # type: ignore[union-attr]
