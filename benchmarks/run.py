@@ -521,7 +521,7 @@ def chart(rows: dict[str, Any], slow: dict[str, Any], connections: list[int], bu
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["attack"], help="run only this scenario (attack: see benchmarks/attack.py)")
+    parser.add_argument("--only", choices=["attack"], help="run only this scenario (attack: see benchmarks/attack/)")
     parser.add_argument("--seconds", type=int, default=30, help="duration of each wrk run")
     parser.add_argument("--connections", type=int, nargs="+", default=[16, 64])
     parser.add_argument("--bursts", type=int, nargs="+", default=[100, 1000])
