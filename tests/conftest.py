@@ -6,6 +6,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -120,15 +121,24 @@ def service_settings(**overrides: Any) -> ServiceSettings:
     return ServiceSettings(**(values | overrides))
 
 
+@contextmanager
+def temporary_index(prefix: str, mappings: dict[str, Any], documents: list[dict[str, Any]]) -> Iterator[str]:
+    """A fresh index with a random name holding `documents` (each with its `_id`), deleted afterwards."""
+    name = f"{prefix}-{uuid.uuid4().hex}"
+    with Elasticsearch(**client_options(service_settings())) as client:
+        client.indices.create(index=name, mappings=mappings, settings={"number_of_replicas": 0})
+        helpers.bulk(client, documents, index=name, refresh="wait_for")
+        try:
+            yield name
+        finally:
+            client.indices.delete(index=name)
+
+
 @pytest.fixture(scope="session")
 def fixture_index(elasticsearch_url: str) -> Iterator[str]:
-    """A fresh index with a random name holding FIXTURE_DOCUMENTS, deleted after the run."""
-    name = f"test-{uuid.uuid4().hex}"
-    with Elasticsearch(**client_options(service_settings())) as client:
-        client.indices.create(index=name, mappings=DEMO_MAPPING, settings={"number_of_replicas": 0})
-        helpers.bulk(client, FIXTURE_DOCUMENTS, index=name, refresh="wait_for")
+    """A fresh index holding FIXTURE_DOCUMENTS for the whole run."""
+    with temporary_index("test", DEMO_MAPPING, FIXTURE_DOCUMENTS) as name:
         yield name
-        client.indices.delete(index=name)
 
 
 @pytest.fixture

@@ -1,15 +1,12 @@
 """The field allow-list holds against the bypasses found on the real node: hidden fields stay unreachable."""
 
 import copy
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from elasticsearch import Elasticsearch, helpers
 
 from search_service.demo import DEMO_MAPPING
-from search_service.elastic import client_options
-from tests.conftest import FIXTURE_DOCUMENTS, service_settings
+from tests.conftest import FIXTURE_DOCUMENTS, temporary_index
 from tests.test_search_errors import assert_error
 
 # Three documents carry a rank no caller may search by; the others have none.
@@ -18,7 +15,6 @@ RANKED = {"json.dumps": 1, "json.loads": 2, "csv.reader": 3}
 
 @pytest.fixture(scope="module")
 def index_with_hidden_fields(elasticsearch_url: str) -> Iterator[str]:
-    name = f"test-hidden-{uuid.uuid4().hex}"
     mapping = copy.deepcopy(DEMO_MAPPING)
     mapping["properties"]["popularity_rank"] = {"type": "integer"}
     mapping["properties"]["internal_notes"] = {"type": "text"}
@@ -26,11 +22,8 @@ def index_with_hidden_fields(elasticsearch_url: str) -> Iterator[str]:
         document | ({"popularity_rank": RANKED[document["_id"]]} if document["_id"] in RANKED else {})
         for document in FIXTURE_DOCUMENTS
     ]
-    with Elasticsearch(**client_options(service_settings())) as client:
-        client.indices.create(index=name, mappings=mapping, settings={"number_of_replicas": 0})
-        helpers.bulk(client, documents, index=name, refresh="wait_for")
+    with temporary_index("test-hidden", mapping, documents) as name:
         yield name
-        client.indices.delete(index=name)
 
 
 @pytest.fixture

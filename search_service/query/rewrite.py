@@ -34,6 +34,7 @@ from search_service.query.rules import QueryCost, QueryPolicy, QueryRefused, too
 from search_service.query.syntax import (
     is_wildcard,
     literal_prefix_length,
+    read_literal,
     read_phrase,
     read_term,
     write_field,
@@ -94,7 +95,7 @@ class TreeWriter:
         if field is not None:
             raise QueryRefused("invalid_query", f"{node.name}: a field's value cannot name another field")
         # luqum leaves a name's escapes in (`t\\itle`); Lucene drops them, and so must the check and the writer.
-        name = "".join(char.value for char in read_term(str(node.name)))
+        name = read_literal(str(node.name))
         if name == EXISTS_FIELD:
             return EXISTS_FIELD + ":" + write_field(self._exists_target(node.expr))
         self._check_field(name)
@@ -109,13 +110,17 @@ class TreeWriter:
             inner = inner.expr
         return "(" + written + ")" if isinstance(inner, tuple(_MODIFIERS)) else written
 
+    @staticmethod
+    def _value_text(node: Item, *, refusal: str) -> str:
+        """The text of a value written as a word or a phrase; anything else is refused with `refusal`."""
+        if isinstance(node, Word):
+            return read_literal(node.value)
+        if isinstance(node, Phrase):
+            return read_phrase(node.value)
+        raise QueryRefused("invalid_query", refusal)
+
     def _exists_target(self, expr: Item) -> str:
-        if isinstance(expr, Word):
-            target = "".join(char.value for char in read_term(expr.value))
-        elif isinstance(expr, Phrase):
-            target = read_phrase(expr.value)
-        else:
-            raise QueryRefused("invalid_query", "_exists_: takes a field name, e.g. _exists_:summary")
+        target = self._value_text(expr, refusal="_exists_: takes a field name, e.g. _exists_:summary")
         self._check_field(target)
         self._count_clause()
         return target
@@ -218,12 +223,7 @@ class TreeWriter:
     def _range_bound(self, bound: Any) -> str:
         if isinstance(bound, Word) and bound.value == "*":
             return "*"  # open end
-        if isinstance(bound, Word):
-            text = "".join(char.value for char in read_term(bound.value))
-        elif isinstance(bound, Phrase):
-            text = read_phrase(bound.value)
-        else:
-            raise QueryRefused("invalid_query", "a range's ends are values, e.g. [2020-01-01 TO 2021-01-01]")
+        text = self._value_text(bound, refusal="a range's ends are values, e.g. [2020-01-01 TO 2021-01-01]")
         if not text or '"' in text or "\\" in text:
             raise QueryRefused("invalid_query", "a range's ends cannot be empty or contain quotes or backslashes")
         return '"' + text + '"'  # quoted: inside a range only `"` and `\` are special, and both are refused

@@ -28,6 +28,11 @@ def read_term(raw: str) -> list[Char]:
     return chars
 
 
+def read_literal(raw: str) -> str:
+    """A term's text with its escapes resolved: `t\\itle` -> `title`, as Lucene reads it."""
+    return "".join(char.value for char in read_term(raw))
+
+
 def is_wildcard(char: Char) -> bool:
     return char.value in WILDCARDS and not char.escaped
 
