@@ -8,8 +8,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.decorators import async_only_middleware
 
 from search_service.admission import Refused, admission_for, client_key, delay_refusal
-
-PROBE_PATHS = frozenset({"/health", "/ready"})
+from search_service.probes import PROBE_PATHS
 
 
 @async_only_middleware

@@ -1,6 +1,7 @@
 """The container's start command, run as the image runs it (no Docker engine here), against the real node."""
 
 import json
+import logging
 import os
 import re
 import signal
@@ -14,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from search_service.probes import WithoutSuccessfulProbes
 from tests.conftest import ES_PASSWORD, REPO, UPSTREAM_DELAY, free_port
 
 
@@ -84,3 +86,31 @@ def test_image_command_serves_and_shuts_down_gracefully(served):
     assert "Application shutdown complete" in log
     for bad in ("Traceback", "Unclosed", "ERROR", "lifespan"):
         assert bad not in log, log
+    # The access log has the search, not the probes that succeeded (HEALTHCHECK would add one every 10 s).
+    assert '"GET /search?q=json HTTP/1.1" 200' in log, log
+    assert "GET /health" not in log, log
+    assert "GET /ready" not in log, log
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "logged"),
+    [
+        ("/health", 200, False),
+        ("/ready", 200, False),
+        ("/ready", 503, True),
+        ("/health?verbose", 200, True),
+        ("/search?q=health", 200, True),
+    ],
+)
+def test_access_log_leaves_out_only_successful_probes(path, status, logged):
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("10.0.0.1:5", "GET", path, "1.1", status),
+        None,
+    )
+
+    assert WithoutSuccessfulProbes().filter(record) is logged
