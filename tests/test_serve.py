@@ -27,6 +27,14 @@ def image_command() -> list[str]:
     return command
 
 
+def healthcheck_command() -> list[str]:
+    """The exec-form command of the Dockerfile's HEALTHCHECK."""
+    match = re.search(r"^\s+CMD (\[.*\])$", (REPO / "Dockerfile").read_text(), re.M)
+    assert match, "the Dockerfile has no exec-form HEALTHCHECK"
+    command: list[str] = json.loads(match.group(1))
+    return command
+
+
 def wait_for(url: str, timeout: float = 30) -> httpx.Response:
     deadline = time.monotonic() + timeout
     while True:
@@ -90,6 +98,29 @@ def test_image_command_serves_and_shuts_down_gracefully(served):
     assert '"GET /search?q=json HTTP/1.1" 200' in log, log
     assert "GET /health" not in log, log
     assert "GET /ready" not in log, log
+
+
+def test_healthcheck_probes_the_service_directly_and_quietly(served):
+    process, base_url = served
+    wait_for(f"{base_url}/health")
+    port = base_url.rsplit(":", 1)[1]
+    # A proxy that does not exist: a probe that went through it would fail.
+    env = {
+        "PATH": os.environ["PATH"],
+        "PORT": port,
+        "HTTP_PROXY": "http://127.0.0.1:1",
+        "http_proxy": "http://127.0.0.1:1",
+    }
+
+    healthy = subprocess.run(healthcheck_command(), env=env, capture_output=True, timeout=30)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
+    unhealthy = subprocess.run(healthcheck_command(), env=env, capture_output=True, timeout=30)
+
+    assert healthy.returncode == 0, healthy.stderr
+    assert unhealthy.returncode != 0
+    assert process.stdout
+    assert "GET /health" not in process.stdout.read()
 
 
 @pytest.mark.parametrize(
