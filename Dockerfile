@@ -2,13 +2,13 @@
 # DOCKER_BUILDKIT=1. No `# syntax=` line: the engine's built-in frontend handles everything here, and the
 # directive would make every fresh builder pull a frontend image from a registry.
 #
-# The base is named by tag. To pin it by digest (the same base on every build; repeat to take its security
-# updates), look the digest up and pass it: `make image PYTHON_IMAGE=python:3.11-slim-bookworm@sha256:<digest>`.
+# The base is named by tag, so each build takes the newest 3.11 patch release and Debian security fixes. To pin
+# it by digest instead (the same base on every build; repeat to update), write the digest into both FROM lines,
+# `python:3.11-slim-bookworm@sha256:<digest>`, as this prints it:
 #   docker pull python:3.11-slim-bookworm && docker image inspect --format '{{index .RepoDigests 0}}' python:3.11-slim-bookworm
-ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 # Build stage: resolve the locked dependencies into a virtualenv; nothing of this stage but /app/.venv ships.
-FROM ${PYTHON_IMAGE} AS build
+FROM python:3.11-slim-bookworm AS build
 RUN pip install --no-cache-dir --root-user-action=ignore uv==0.13.9
 ENV UV_COMPILE_BYTECODE=1 \
     UV_LINK_MODE=copy \
@@ -19,7 +19,7 @@ COPY pyproject.toml uv.lock .python-version ./
 RUN --mount=type=cache,target=/root/.cache/uv uv sync --frozen --no-dev --no-install-project
 
 # Runtime stage: the slim Python base, the virtualenv and the application code, run as an unprivileged user.
-FROM ${PYTHON_IMAGE}
+FROM python:3.11-slim-bookworm
 LABEL org.opencontainers.image.title="search-service" \
       org.opencontainers.image.description="Async HTTP search API in front of an Elasticsearch index" \
       org.opencontainers.image.version="0.1.0"

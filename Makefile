@@ -36,7 +36,7 @@ bench:
 
 # The image, tagged as docker-compose.yml and the README name it (the project's version). BuildKit is required
 # (`RUN --mount`): the default since Docker Engine 23, switched on here for older ones.
-# PYTHON_IMAGE=python:3.11-slim-bookworm@sha256:... pins the base by digest; DOCKER_BUILD_FLAGS passes more.
+# DOCKER_BUILD_FLAGS passes more options to `docker build` (e.g. --pull).
 IMAGE = search-service:$(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 image:
-	DOCKER_BUILDKIT=1 docker build $(if $(PYTHON_IMAGE),--build-arg PYTHON_IMAGE=$(PYTHON_IMAGE)) $(DOCKER_BUILD_FLAGS) --tag $(IMAGE) .
+	DOCKER_BUILDKIT=1 docker build $(DOCKER_BUILD_FLAGS) --tag $(IMAGE) .
