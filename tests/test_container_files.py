@@ -162,8 +162,10 @@ def test_the_app_runs_read_only_without_privileges():
 
 def test_elasticsearch_has_a_memory_limit_and_asks_for_no_rlimits():
     elasticsearch = compose_services(ES_MEMORY="2g")["elasticsearch"]
+    default = compose_services()["elasticsearch"]
 
     assert elasticsearch["mem_limit"] == str(2 * 1024**3)
+    assert int(default["mem_limit"]) >= 1.5 * 1024**3  # ~0.85 GB resident with the 512 MB heap, and headroom
     # An rlimit above the engine's hard limit makes `up` fail; Elasticsearch only warns without it.
     assert "ulimits" not in elasticsearch
 
