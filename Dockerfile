@@ -1,7 +1,15 @@
-# syntax=docker/dockerfile:1.7
+# Needs BuildKit (`RUN --mount` below): the default builder since Docker Engine 23; on older engines set
+# DOCKER_BUILDKIT=1. No `# syntax=` line: the engine's built-in frontend handles everything here, and the
+# directive would make every fresh builder pull a frontend image from a registry.
+#
+# The base is named by tag, so each build takes the newest 3.11 patch release and Debian security fixes. To pin
+# it by digest instead (the same base on every build; repeat to update), write the digest into both FROM lines,
+# `python:3.11-slim-bookworm@sha256:<digest>`, as this prints it:
+#   docker pull python:3.11-slim-bookworm && docker image inspect --format '{{index .RepoDigests 0}}' python:3.11-slim-bookworm
+
 # Build stage: resolve the locked dependencies into a virtualenv; nothing of this stage but /app/.venv ships.
 FROM python:3.11-slim-bookworm AS build
-RUN pip install --no-cache-dir uv==0.13.9
+RUN pip install --no-cache-dir --root-user-action=ignore uv==0.13.9
 ENV UV_COMPILE_BYTECODE=1 \
     UV_LINK_MODE=copy \
     UV_PYTHON_DOWNLOADS=never \
@@ -20,18 +28,23 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PATH=/app/.venv/bin:$PATH \
     PORT=8000 \
     WEB_CONCURRENCY=1
-RUN groupadd --system --gid 10001 app && useradd --system --uid 10001 --gid app --no-create-home app
+# A regular (non-system) user with a fixed id, so volumes and policies can name it; no home, no login shell.
+RUN groupadd --gid 10001 app \
+ && useradd --uid 10001 --gid app --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin app
 WORKDIR /app
 COPY --from=build /app/.venv /app/.venv
 COPY manage.py ./
 COPY config ./config
 COPY search_service ./search_service
 COPY scripts/serve ./scripts/serve
+# The static files (the OpenAPI page's), with their gzip variants, into STATIC_ROOT, owned by root: read-only.
+RUN python manage.py collectstatic --noinput --verbosity 0
 USER 10001:10001
 EXPOSE 8000
-# Liveness only: /health answers without touching Elasticsearch. Python is used because the slim base has no curl.
+# Liveness only: /health answers without touching Elasticsearch, and its successes are not access-logged.
+# Python because the slim base has no curl; no proxy, even if HTTP_PROXY is set in the container.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-  CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"PORT\"]}/health', timeout=2)"]
+  CMD ["python", "-c", "import os, urllib.request as r; r.build_opener(r.ProxyHandler({})).open(f'http://127.0.0.1:{os.environ[\"PORT\"]}/health', timeout=2)"]
 # uvicorn finishes in-flight requests on SIGTERM, then runs the lifespan shutdown that closes the client.
 STOPSIGNAL SIGTERM
 CMD ["scripts/serve"]

@@ -1,5 +1,5 @@
 # The project's commands. Each is a thin alias for a script, so CI and people run the same thing.
-.PHONY: install test lint dev elasticsearch-start elasticsearch-stop demo-data bench
+.PHONY: install test lint dev elasticsearch-start elasticsearch-stop demo-data bench image
 
 ELASTIC_PASSWORD ?= changeme
 # The local node from scripts/elasticsearch runs with security on; these are its development credentials.
@@ -33,3 +33,10 @@ bench:
 	scripts/install-bench-tools
 	uv sync --frozen --group bench
 	uv run --frozen --group bench python benchmarks/run.py $(BENCH_ARGS)
+
+# The image, tagged as docker-compose.yml and the README name it (the project's version). BuildKit is required
+# (`RUN --mount`): the default since Docker Engine 23, switched on here for older ones.
+# DOCKER_BUILD_FLAGS passes more options to `docker build` (e.g. --pull).
+IMAGE = search-service:$(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+image:
+	DOCKER_BUILDKIT=1 docker build $(DOCKER_BUILD_FLAGS) --tag $(IMAGE) .

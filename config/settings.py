@@ -14,17 +14,21 @@ DEBUG = SEARCH.django_debug
 ALLOWED_HOSTS = SEARCH.django_allowed_hosts
 
 INSTALLED_APPS = [
-    "django.contrib.staticfiles",  # serves the OpenAPI page's Swagger UI assets shipped with ninja
+    "servestatic",  # its configuration checks (manage.py check)
+    "django.contrib.staticfiles",  # finds the OpenAPI page's Swagger UI assets shipped with ninja; collectstatic
     "ninja",
     "search_service",
 ]
 
 # Only what this API needs: every middleware costs time per request, a sync one a thread hop.
 # It has no sessions, cookies, CSRF-protected forms or users.
+# The static files come after the Host check and the rate limit, which they obey like any path, and inside the
+# JSON 405, so a POST to one answers like any other; for every other path ServeStatic costs a dictionary lookup.
 MIDDLEWARE = [
     "search_service.middleware.allowed_hosts_middleware",
     "search_service.middleware.rate_limit_middleware",
     "search_service.middleware.method_not_allowed_as_json",
+    "servestatic.middleware.ServeStaticMiddleware",
 ]
 
 # Every endpoint is GET. SearchASGIHandler refuses any request that announces a body before reading it;
@@ -46,7 +50,21 @@ TEMPLATES = [
     }
 ]
 
+# Static files (the OpenAPI page's Swagger UI) are served by the app itself in every mode, by ServeStatic.
+# The image runs `collectstatic` at build time: STATIC_ROOT then holds every file and its gzip variant, which is
+# served to clients that accept it. Without it (tests, `make dev`) the files are served from where the apps ship them.
 STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_COLLECTED = STATIC_ROOT.is_dir()
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},  # Django's default; nothing uses it
+    "staticfiles": {"BACKEND": "servestatic.storage.CompressedStaticFilesStorage"},
+}
+SERVESTATIC_USE_STATIC_ROOT = STATIC_COLLECTED
+SERVESTATIC_USE_FINDERS = not STATIC_COLLECTED
+# The names carry no content hash (ninja's template names them, and a manifest would make /docs fail wherever
+# collectstatic has not run), so browsers may keep a copy for an hour, then revalidate it (a 304 by ETag).
+SERVESTATIC_MAX_AGE = 3600
 USE_TZ = True
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

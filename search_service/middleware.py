@@ -4,12 +4,11 @@ from collections.abc import Awaitable, Callable
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.decorators import async_only_middleware
 
 from search_service.admission import Refused, admission_for, client_key, delay_refusal
-
-PROBE_PATHS = frozenset({"/health", "/ready"})
+from search_service.probes import PROBE_PATHS
 
 
 @async_only_middleware
@@ -42,11 +41,11 @@ def allowed_hosts_middleware(
 def method_not_allowed_as_json(
     get_response: Callable[[HttpRequest], Awaitable[HttpResponse]],
 ) -> Callable[[HttpRequest], Awaitable[HttpResponse]]:
-    """Ninja answers a wrong method with a plain-text 405; every error of this API is JSON."""
+    """Ninja and ServeStatic answer a wrong method with a plain-text 405; every error of this API is JSON."""
 
     async def middleware(request: HttpRequest) -> HttpResponse:
         response = await get_response(request)
-        if isinstance(response, HttpResponseNotAllowed):
+        if response.status_code == 405:
             allowed = response["Allow"]
             response = JsonResponse(
                 {"error": "method_not_allowed", "detail": f"{request.method} is not allowed here; use {allowed}"},

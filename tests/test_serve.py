@@ -1,6 +1,7 @@
 """The container's start command, run as the image runs it (no Docker engine here), against the real node."""
 
 import json
+import logging
 import os
 import re
 import signal
@@ -14,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from search_service.probes import WithoutSuccessfulProbes
 from tests.conftest import ES_PASSWORD, REPO, UPSTREAM_DELAY, free_port
 
 
@@ -21,6 +23,14 @@ def image_command() -> list[str]:
     """The exec-form CMD of the Dockerfile's final stage."""
     match = re.search(r"^CMD (\[.*\])$", (REPO / "Dockerfile").read_text(), re.M)
     assert match, "the Dockerfile has no exec-form CMD"
+    command: list[str] = json.loads(match.group(1))
+    return command
+
+
+def healthcheck_command() -> list[str]:
+    """The exec-form command of the Dockerfile's HEALTHCHECK."""
+    match = re.search(r"^\s+CMD (\[.*\])$", (REPO / "Dockerfile").read_text(), re.M)
+    assert match, "the Dockerfile has no exec-form HEALTHCHECK"
     command: list[str] = json.loads(match.group(1))
     return command
 
@@ -84,3 +94,54 @@ def test_image_command_serves_and_shuts_down_gracefully(served):
     assert "Application shutdown complete" in log
     for bad in ("Traceback", "Unclosed", "ERROR", "lifespan"):
         assert bad not in log, log
+    # The access log has the search, not the probes that succeeded (HEALTHCHECK would add one every 10 s).
+    assert '"GET /search?q=json HTTP/1.1" 200' in log, log
+    assert "GET /health" not in log, log
+    assert "GET /ready" not in log, log
+
+
+def test_healthcheck_probes_the_service_directly_and_quietly(served):
+    process, base_url = served
+    wait_for(f"{base_url}/health")
+    port = base_url.rsplit(":", 1)[1]
+    # A proxy that does not exist: a probe that went through it would fail.
+    env = {
+        "PATH": os.environ["PATH"],
+        "PORT": port,
+        "HTTP_PROXY": "http://127.0.0.1:1",
+        "http_proxy": "http://127.0.0.1:1",
+    }
+
+    healthy = subprocess.run(healthcheck_command(), env=env, capture_output=True, timeout=30)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
+    unhealthy = subprocess.run(healthcheck_command(), env=env, capture_output=True, timeout=30)
+
+    assert healthy.returncode == 0, healthy.stderr
+    assert unhealthy.returncode != 0
+    assert process.stdout
+    assert "GET /health" not in process.stdout.read()
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "logged"),
+    [
+        ("/health", 200, False),
+        ("/ready", 200, False),
+        ("/ready", 503, True),
+        ("/health?verbose", 200, True),
+        ("/search?q=health", 200, True),
+    ],
+)
+def test_access_log_leaves_out_only_successful_probes(path, status, logged):
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("10.0.0.1:5", "GET", path, "1.1", status),
+        None,
+    )
+
+    assert WithoutSuccessfulProbes().filter(record) is logged
