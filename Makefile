@@ -1,5 +1,5 @@
 # The project's commands. Each is a thin alias for a script, so CI and people run the same thing.
-.PHONY: install test lint dev elasticsearch-start elasticsearch-stop demo-data bench image
+.PHONY: install test failover lint dev elasticsearch-start elasticsearch-stop demo-data bench image
 
 ELASTIC_PASSWORD ?= changeme
 # The local node from scripts/elasticsearch runs with security on; these are its development credentials.
@@ -10,6 +10,10 @@ install:
 
 test:
 	scripts/test
+
+# The kill test on a 3-node cluster it starts on ports 9260-9262 (about two minutes); prints what it measured.
+failover:
+	uv run pytest -m cluster -s
 
 lint:
 	uv run ruff check . && uv run ruff format --check . && uv run mypy .
