@@ -66,7 +66,6 @@ class PooledAiohttpNode(AiohttpHttpNode):
 def client_options(config: ServiceSettings) -> dict[str, Any]:
     """The keyword arguments for AsyncElasticsearch that `config` describes."""
     options: dict[str, Any] = {
-        "hosts": [str(host) for host in config.elasticsearch_hosts],
         "request_timeout": config.elasticsearch_request_timeout,
         "max_retries": config.elasticsearch_max_retries,
         # A timed-out search is not retried: retrying would multiply the caller's wait by max_retries + 1
@@ -81,6 +80,10 @@ def client_options(config: ServiceSettings) -> dict[str, Any]:
         # The client uses the standard library's json unless told otherwise; hits are most of the bytes.
         "serializer": OrjsonSerializer(),
     }
+    if config.elasticsearch_cloud_id is not None:
+        options["cloud_id"] = config.elasticsearch_cloud_id  # one HTTPS node, the deployment's endpoint
+    else:
+        options["hosts"] = [str(host) for host in config.elasticsearch_hosts]
     if config.elasticsearch_ca_certs is not None:
         options["ca_certs"] = str(config.elasticsearch_ca_certs)
     if config.elasticsearch_api_key is not None:
