@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Query
 
 from search_service.admission import Refused, admission_for, client_key, delay_refusal, is_expensive
-from search_service.elastic import get_client
+from search_service.elastic import get_client, server_version
 from search_service.errors import error_response, register_error_handlers
 from search_service.faults import ElasticsearchAnswerMalformed
 from search_service.query.body import build_search_body
@@ -76,11 +76,14 @@ def health(request: HttpRequest) -> HealthResponse:
     "/ready",
     response={200: ReadyResponse, **READY_ERRORS},
     summary="Readiness: Elasticsearch answers and the index exists",
+    exclude_none=True,
 )
 async def ready(request: HttpRequest) -> ReadyResponse | HttpResponse:
     index = settings.SEARCH.elasticsearch_index
     client = get_client()
-    # Asked first because cluster health for a missing index waits out its whole timeout.
+    # Asked first of all: a GET, so a server that refuses the client's version says why (a HEAD's 400 has no body).
+    version = await server_version(client)
+    # Asked before health because cluster health for a missing index waits out its whole timeout.
     if not await client.indices.exists(index=index):
         logger.warning("Not ready: index %s does not exist", index)
         return error_response(api, request, 503, "index_unavailable", "The search index does not exist yet")
@@ -92,4 +95,4 @@ async def ready(request: HttpRequest) -> ReadyResponse | HttpResponse:
     if status == "red":
         logger.warning("Not ready: index %s has unassigned primary shards", index)
         return error_response(api, request, 503, "cluster_red", "The search index has unassigned primary shards")
-    return ReadyResponse(status="ready", cluster_status=status)
+    return ReadyResponse(status="ready", cluster_status=status, elasticsearch_version=version)

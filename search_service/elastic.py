@@ -1,18 +1,20 @@
 """The Elasticsearch client's lifecycle: one AsyncElasticsearch per worker process, closed on ASGI shutdown."""
 
 import asyncio
+from importlib.metadata import version
 from typing import Any
 
 from django.conf import settings
 from elastic_transport import AiohttpHttpNode, ConnectionTimeout, HttpHeaders, SerializationError
 from elastic_transport._node import NodeApiResponse  # the nodes' public return type, exported one level down
 from elastic_transport.client_utils import DEFAULT, DefaultType
-from elasticsearch import AsyncElasticsearch
+from elasticsearch import ApiError, AsyncElasticsearch
 from elasticsearch.serializer import OrjsonSerializer
 
 from search_service.settings import ServiceSettings
 
 _client: AsyncElasticsearch | None = None
+CLIENT_VERSION = version("elasticsearch")
 
 # What Elasticsearch answers with; the client would also accept text/* (as a str) and other binary formats.
 JSON_MIMETYPES = frozenset({"application/json", "application/vnd.elasticsearch+json"})
@@ -66,7 +68,6 @@ class PooledAiohttpNode(AiohttpHttpNode):
 def client_options(config: ServiceSettings) -> dict[str, Any]:
     """The keyword arguments for AsyncElasticsearch that `config` describes."""
     options: dict[str, Any] = {
-        "hosts": [str(host) for host in config.elasticsearch_hosts],
         "request_timeout": config.elasticsearch_request_timeout,
         "max_retries": config.elasticsearch_max_retries,
         # A timed-out search is not retried: retrying would multiply the caller's wait by max_retries + 1
@@ -81,6 +82,10 @@ def client_options(config: ServiceSettings) -> dict[str, Any]:
         # The client uses the standard library's json unless told otherwise; hits are most of the bytes.
         "serializer": OrjsonSerializer(),
     }
+    if config.elasticsearch_cloud_id is not None:
+        options["cloud_id"] = config.elasticsearch_cloud_id  # one HTTPS node, the deployment's endpoint
+    else:
+        options["hosts"] = [str(host) for host in config.elasticsearch_hosts]
     if config.elasticsearch_ca_certs is not None:
         options["ca_certs"] = str(config.elasticsearch_ca_certs)
     if config.elasticsearch_api_key is not None:
@@ -91,6 +96,46 @@ def client_options(config: ServiceSettings) -> dict[str, Any]:
             config.elasticsearch_password.get_secret_value(),
         )
     return options
+
+
+def refuses_client_version(error: ApiError) -> bool:
+    """Elasticsearch refused the request because of the client's version, not because of what it asked.
+
+    A server accepts clients of its own major and the one below (REST compatibility); a newer client (9.x against an
+    8.19 server) is refused on every request with 400 `media_type_header_exception`. A HEAD request (`indices.exists`)
+    gets the same 400 without a body, and a HEAD carries nothing else a server could refuse with 400.
+    """
+    if error.meta.status != 400:
+        return False
+    if not error.body:
+        return True
+    body_error = error.body.get("error") if isinstance(error.body, dict) else None
+    return isinstance(body_error, dict) and body_error.get("type") == "media_type_header_exception"
+
+
+def describe_version_refusal(error: ApiError) -> str:
+    """One line for the operator: what was refused and how to fix it (client and server majors)."""
+    body_error = error.body.get("error") if isinstance(error.body, dict) else None
+    cause = body_error.get("caused_by") if isinstance(body_error, dict) else None
+    reason = cause.get("reason") if isinstance(cause, dict) else None
+    said = f"it says: {str(reason)[:300]}" if reason else "it answered 400 without a body"
+    client_major = CLIENT_VERSION.split(".")[0]
+    return (
+        f"Elasticsearch refuses this client's version (elasticsearch-py {CLIENT_VERSION}; {said}). A server accepts "
+        f"clients of its own major and the one below: pin `elasticsearch[async]` in pyproject.toml to the server's "
+        f"major (now {client_major}.x), or upgrade the server"
+    )
+
+
+async def server_version(client: AsyncElasticsearch) -> str | None:
+    """The version of the node that answers, or None if it does not say: it is for the operator's eyes, and a
+    readiness probe must not fail over it. Nodes info rather than `GET /`: the root info API is a module some
+    distributions lack; the cluster privilege `monitor` allows it."""
+    answer = (await client.nodes.info(node_id="_local", filter_path="nodes.*.version")).body
+    nodes = answer.get("nodes") if isinstance(answer, dict) else None
+    found = list(nodes.values()) if isinstance(nodes, dict) else []
+    versions = [node.get("version") for node in found if isinstance(node, dict)]
+    return versions[0] if len(versions) == 1 and isinstance(versions[0], str) else None
 
 
 def get_client() -> AsyncElasticsearch:

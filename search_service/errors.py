@@ -26,6 +26,7 @@ from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 
 from search_service.admission import Refused
+from search_service.elastic import describe_version_refusal, refuses_client_version
 from search_service.faults import ElasticsearchAnswerMalformed
 from search_service.query.policy import QueryRefused
 
@@ -154,6 +155,16 @@ def register_error_handlers(api: NinjaAPI) -> None:
     def elasticsearch_api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
         status = exc.meta.status
         if status == 400:
+            if refuses_client_version(exc):
+                # Every request fails until the operator installs a matching client: not the caller's query.
+                logger.error("%s", describe_version_refusal(exc))
+                return error_response(
+                    api,
+                    request,
+                    502,
+                    "elasticsearch_incompatible",
+                    "The service's Elasticsearch client does not match the server's version",
+                )
             return error_response(api, request, 400, "invalid_query", describe_query_error(exc.body))
         if status == 404:
             logger.error("Elasticsearch index missing: %s", exc)

@@ -85,3 +85,6 @@ class HealthResponse(Schema):
 class ReadyResponse(Schema):
     status: Literal["ready"]
     cluster_status: str
+    elasticsearch_version: str | None = Field(
+        None, description="The version of the Elasticsearch node that answered; absent if it did not say"
+    )

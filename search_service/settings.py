@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Annotated
 
 from django.core.exceptions import ImproperlyConfigured
+from elastic_transport.client_utils import parse_cloud_id
 from limits import parse_many
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -12,6 +13,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 # A field name as query_string accepts it, optionally boosted: `title`, `title^3`, `meta.*^0.5`.
 _SEARCH_FIELD = re.compile(r"^[A-Za-z0-9_@.*-]+(\^\d+(\.\d+)?)?$")
 _FIELD_PATTERN = re.compile(r"^[A-Za-z0-9_@.*-]+$")
+_DEFAULT_HOSTS = [AnyHttpUrl("http://localhost:9200")]
 
 
 def _split_commas(value: object) -> object:
@@ -25,9 +27,9 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
 
-    elasticsearch_hosts: Annotated[list[AnyHttpUrl], NoDecode] = Field(
-        default=[AnyHttpUrl("http://localhost:9200")], min_length=1
-    )
+    elasticsearch_hosts: Annotated[list[AnyHttpUrl], NoDecode] = Field(default=_DEFAULT_HOSTS, min_length=1)
+    # An Elastic Cloud deployment's id (`name:base64`), instead of ELASTICSEARCH_HOSTS; the client decodes it.
+    elasticsearch_cloud_id: str | None = None
     elasticsearch_index: str = Field(default="documents", min_length=1)
     elasticsearch_api_key: SecretStr | None = None
     elasticsearch_username: str | None = None
@@ -125,6 +127,22 @@ class ServiceSettings(BaseSettings):
                 raise ValueError(f"{value!r} is not a rate limit such as '20/second;600/minute'") from None
         return value.strip()
 
+    @field_validator("elasticsearch_cloud_id")
+    @classmethod
+    def _check_cloud_id(cls, cloud_id: str | None) -> str | None:
+        if cloud_id is None:
+            return None
+        # The client's own parser, so that what passes here is what the client accepts at the first request.
+        try:
+            address = parse_cloud_id(cloud_id.strip()).es_address
+        except ValueError:
+            raise ValueError(
+                "not an Elastic Cloud ID: copy the deployment's `name:base64` id from its console"
+            ) from None
+        if address is None:
+            raise ValueError("this Elastic Cloud ID names no Elasticsearch address")
+        return cloud_id.strip()
+
     @field_validator("elasticsearch_ca_certs")
     @classmethod
     def _check_ca_certs_exist(cls, path: Path | None) -> Path | None:
@@ -134,6 +152,8 @@ class ServiceSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_one_way_to_authenticate(self) -> "ServiceSettings":
+        if self.elasticsearch_cloud_id is not None and self.elasticsearch_hosts != _DEFAULT_HOSTS:
+            raise ValueError("set ELASTICSEARCH_CLOUD_ID or ELASTICSEARCH_HOSTS, not both")
         if (self.elasticsearch_username is None) != (self.elasticsearch_password is None):
             raise ValueError("ELASTICSEARCH_USERNAME and ELASTICSEARCH_PASSWORD must be set together")
         if self.elasticsearch_api_key is not None and self.elasticsearch_username is not None:

@@ -66,6 +66,8 @@ METADATA_CLAUSE = re.compile(
 )
 # Phrases and regular expressions print their content as it was: text there is a value, not a clause.
 _PHRASE = re.compile(r':"(?:[^"\\]|\\.)*"')
+# Lucene 10 (Elasticsearch 9) prints a regexp query as `field:/.../` (8.19 printed an Automaton).
+_REGEXP = re.compile(r":/(?:[^/\\]|\\.)*/")
 _AUTOMATON = re.compile(r"Automaton@[0-9a-f]+")
 
 
@@ -137,7 +139,7 @@ class Oracle:
         if real != shadow:
             return f"reads differently with hidden fields mapped: REAL {real.text!r} / SHADOW {shadow.text!r}", real
         # An error quotes the query: only a query Elasticsearch would run can name a field.
-        if real.valid and METADATA_CLAUSE.search(_PHRASE.sub(':""', real.text)):
+        if real.valid and METADATA_CLAUSE.search(_REGEXP.sub(":/ /", _PHRASE.sub(':""', real.text))):
             return f"names a metadata field: {real.text!r}", real
         return None, real
 

@@ -1,7 +1,10 @@
 """Settings parsing from the environment: no server needed."""
 
+import base64
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from elasticsearch import Elasticsearch
 from elasticsearch.serializer import OrjsonSerializer
 
 from search_service.elastic import client_options
@@ -9,6 +12,7 @@ from search_service.settings import ServiceSettings, load_settings
 
 VARIABLES = [
     "ELASTICSEARCH_HOSTS",
+    "ELASTICSEARCH_CLOUD_ID",
     "ELASTICSEARCH_INDEX",
     "ELASTICSEARCH_API_KEY",
     "ELASTICSEARCH_USERNAME",
@@ -84,6 +88,13 @@ def test_comma_separated_lists_are_split_and_trimmed(env):
         ("ELASTICSEARCH_CONNECTIONS_PER_NODE", "0"),
         ("ELASTICSEARCH_VERIFY_CERTS", "maybe"),
         ("ELASTICSEARCH_CA_CERTS", "/no/such/ca.pem"),
+        ("ELASTICSEARCH_CLOUD_ID", "my-deployment"),
+        ("ELASTICSEARCH_CLOUD_ID", "my-deployment:not base64!"),
+        ("ELASTICSEARCH_CLOUD_ID", "my-deployment:" + base64.b64encode(b"europe-west1.gcp.cloud.es.io:443").decode()),
+        (
+            "ELASTICSEARCH_CLOUD_ID",
+            "my-deployment:" + base64.b64encode(b"europe-west1.gcp.cloud.es.io:https$a$b").decode(),
+        ),
         ("SEARCH_FIELDS", "title^x"),
         ("SEARCH_FIELDS", "title body"),
         ("SEARCH_SOURCE_FIELDS", "title body"),
@@ -142,9 +153,17 @@ def test_problems_in_several_variables_are_all_reported(env):
     assert "ELASTICSEARCH_MAX_RETRIES" in str(raised.value)
 
 
+# What the Elastic Cloud console shows for a deployment: its name, then base64 of `domain:port$es-uuid$kibana-uuid`.
+CLOUD_ID = "my-deployment:" + base64.b64encode(b"europe-west1.gcp.cloud.es.io:443$0123abcd$4567ef").decode()
+
+
 @pytest.mark.parametrize(
     ("variables", "message"),
     [
+        (
+            {"ELASTICSEARCH_CLOUD_ID": CLOUD_ID, "ELASTICSEARCH_HOSTS": "https://es.example:9243"},
+            "set ELASTICSEARCH_CLOUD_ID or ELASTICSEARCH_HOSTS, not both",
+        ),
         ({"ELASTICSEARCH_USERNAME": "elastic"}, "must be set together"),
         ({"ELASTICSEARCH_PASSWORD": "secret"}, "must be set together"),
         (
@@ -217,3 +236,24 @@ def test_client_options_carry_api_key_and_ca_certs(env, tmp_path):
     assert options["api_key"] == "ZW5jb2RlZDprZXk="
     assert options["ca_certs"] == str(ca)
     assert "basic_auth" not in options
+
+
+def test_a_cloud_id_stands_in_for_the_default_hosts(env):
+    env.setenv("ELASTICSEARCH_CLOUD_ID", f" {CLOUD_ID} ")
+    env.setenv("ELASTICSEARCH_HOSTS", "http://localhost:9200")  # the default, as a .env file may spell it out
+
+    assert load_settings().elasticsearch_cloud_id == CLOUD_ID
+
+
+def test_client_options_carry_a_cloud_id_that_the_client_resolves_to_the_deployment(env):
+    # Elastic Cloud cannot run here: the client is built (which dials nothing) and its one node inspected.
+    config = ServiceSettings(elasticsearch_cloud_id=CLOUD_ID, elasticsearch_api_key="ZW5jb2RlZDprZXk=")
+
+    options = client_options(config)
+
+    assert options["cloud_id"] == CLOUD_ID
+    assert "hosts" not in options
+    assert options["api_key"] == "ZW5jb2RlZDprZXk="
+    with Elasticsearch(**options) as client:
+        nodes = client.transport.node_pool.all()
+    assert [node.base_url for node in nodes] == ["https://0123abcd.europe-west1.gcp.cloud.es.io:443"]

@@ -5,12 +5,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from elasticsearch import AsyncElasticsearch, TransportError
+from elasticsearch import ApiError, AsyncElasticsearch, TransportError
 from elasticsearch.helpers import async_streaming_bulk
 from tqdm import tqdm
 
 from search_service.demo import DEMO_MAPPING, stdlib_documents
-from search_service.elastic import client_options
+from search_service.elastic import client_options, describe_version_refusal, refuses_client_version, server_version
 
 
 class Command(BaseCommand):
@@ -25,15 +25,31 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         index = options["index"] or settings.SEARCH.elasticsearch_index
+        # Each failure an operator can fix is one line (CommandError prints no traceback): the fix, not the stack.
         try:
-            loaded = asyncio.run(self._load(index, recreate=options["recreate"]))
+            version, loaded = asyncio.run(self._load(index, recreate=options["recreate"]))
         except TransportError as error:
             raise CommandError(f"cannot reach Elasticsearch: {error}") from None
-        self.stdout.write(self.style.SUCCESS(f"{loaded} documents in index {index!r}"))
+        except ApiError as error:
+            if refuses_client_version(error):
+                raise CommandError(describe_version_refusal(error)) from None
+            if error.meta.status in (401, 403):
+                raise CommandError(
+                    f"Elasticsearch refused the credentials ({error.meta.status} {error.message}): check "
+                    "ELASTICSEARCH_USERNAME/ELASTICSEARCH_PASSWORD or ELASTICSEARCH_API_KEY and its privileges"
+                ) from None
+            raise CommandError(f"Elasticsearch answered {error.meta.status}: {error.message}") from None
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{loaded} documents in index {index!r} (Elasticsearch {version or 'of unknown version'})"
+            )
+        )
 
-    async def _load(self, index: str, *, recreate: bool) -> int:
+    async def _load(self, index: str, *, recreate: bool) -> tuple[str | None, int]:
         documents = list(stdlib_documents())
         async with AsyncElasticsearch(**client_options(settings.SEARCH)) as client:
+            # Asked first: a GET, so a server that refuses the client's version says why (a HEAD's 400 has no body).
+            version = await server_version(client)
             if recreate:
                 await client.indices.delete(index=index, ignore_unavailable=True)
             if not await client.indices.exists(index=index):
@@ -46,4 +62,4 @@ class Command(BaseCommand):
                     progress.update(1)
             await client.indices.refresh(index=index)
             count = await client.count(index=index)
-        return int(count["count"])
+        return version, int(count["count"])
