@@ -53,6 +53,16 @@ UPSTREAM_DELAY = 3.0
 BIG_POOL = 1200  # > 1,000 concurrent upstream calls, each holding a connection for the whole delay
 
 
+# Every load here comes from one client address, 127.0.0.1: the per-client rate limits would refuse nearly all of
+# it (the attack scenario measures them). The peers have none, so the service runs without them here.
+SERVICE_ENV = {
+    "WEB_CONCURRENCY": "1",
+    "HOST": "127.0.0.1",
+    "SEARCH_RATE_LIMIT": "",
+    "SEARCH_EXPENSIVE_RATE_LIMIT": "",
+}
+
+
 def servers(upstream: str, pool: int) -> list[Server]:
     env = {
         "ELASTICSEARCH_HOSTS": upstream,
@@ -60,7 +70,7 @@ def servers(upstream: str, pool: int) -> list[Server]:
         "ELASTICSEARCH_REQUEST_TIMEOUT": "30",
     }
     return [
-        Server("service (ninja, async)", ["scripts/serve"], 8100, env | {"WEB_CONCURRENCY": "1", "HOST": "127.0.0.1"}),
+        Server("service (ninja, async)", ["scripts/serve"], 8100, env | SERVICE_ENV),
         Server("peer: FastAPI, async", ["uvicorn", "benchmarks.peers.fastapi_app:app", "--workers", "1"], 8200, env),
         Server(
             "peer: Django sync, gunicorn 1x10",
