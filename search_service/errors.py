@@ -29,6 +29,7 @@ from search_service.admission import Refused
 from search_service.elastic import describe_version_refusal, refuses_client_version
 from search_service.faults import ElasticsearchAnswerMalformed
 from search_service.query.policy import QueryRefused
+from search_service.renderers import render_json
 
 logger = logging.getLogger(__name__)
 
@@ -70,10 +71,9 @@ def describe_query_error(body: Any) -> str:
     return reason[:MAX_REASON_LENGTH]
 
 
-def error_response(
-    api: NinjaAPI, request: HttpRequest, status: int, error: str, detail: str, *, retry_after: int | None = None
-) -> HttpResponse:
-    response = api.create_response(request, {"error": error, "detail": detail}, status=status)
+def error_response(status: int, error: str, detail: str, *, retry_after: int | None = None) -> HttpResponse:
+    """The one shape of every error answer (schemas.ErrorResponse)."""
+    response = render_json({"error": error, "detail": detail}, status=status)
     if retry_after is None and status == 503:
         retry_after = RETRY_AFTER_SECONDS
     if retry_after is not None:
@@ -100,7 +100,7 @@ def register_error_handlers(api: NinjaAPI) -> None:
                 "max_fields": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS,
                 "max_body": settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
             }
-            return error_response(api, request, status, error, detail.format(**limits))
+            return error_response(status, error, detail.format(**limits))
 
         return handler
 
@@ -109,31 +109,29 @@ def register_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(ValidationError)
     def invalid_parameter(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-        return error_response(api, request, 422, "invalid_parameter", describe_validation_errors(exc.errors))
+        return error_response(422, "invalid_parameter", describe_validation_errors(exc.errors))
 
     @api.exception_handler(QueryRefused)
     def query_refused(request: HttpRequest, exc: QueryRefused) -> HttpResponse:
-        return error_response(api, request, 400, exc.code, exc.detail)
+        return error_response(400, exc.code, exc.detail)
 
     @api.exception_handler(Refused)
     def too_many_requests(request: HttpRequest, exc: Refused) -> HttpResponse:
-        return error_response(api, request, 429, exc.code, exc.detail, retry_after=exc.retry_after)
+        return error_response(429, exc.code, exc.detail, retry_after=exc.retry_after)
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        return error_response(api, request, exc.status_code, "http_error", str(exc))
+        return error_response(exc.status_code, "http_error", str(exc))
 
     @api.exception_handler(ConnectionTimeout)
     def elasticsearch_timeout(request: HttpRequest, exc: ConnectionTimeout) -> HttpResponse:
         logger.warning("Elasticsearch timed out: %s", exc)
-        return error_response(api, request, 504, "elasticsearch_timeout", "Elasticsearch did not answer in time")
+        return error_response(504, "elasticsearch_timeout", "Elasticsearch did not answer in time")
 
     @api.exception_handler(ConnectionError)
     def elasticsearch_unreachable(request: HttpRequest, exc: ConnectionError) -> HttpResponse:
         logger.warning("Elasticsearch unreachable: %s", exc)
-        return error_response(
-            api, request, 503, "elasticsearch_unavailable", "Elasticsearch cannot be reached; try again later"
-        )
+        return error_response(503, "elasticsearch_unavailable", "Elasticsearch cannot be reached; try again later")
 
     @api.exception_handler(SerializationError)
     @api.exception_handler(UnsupportedProductError)
@@ -143,13 +141,13 @@ def register_error_handlers(api: NinjaAPI) -> None:
         # what the service relies on. Retrying will not help; an operator must look, so ERROR.
         logger.error("Elasticsearch's answer is malformed: %s", exc)
         return error_response(
-            api, request, 502, "elasticsearch_bad_answer", "Elasticsearch answered in a shape the service cannot use"
+            502, "elasticsearch_bad_answer", "Elasticsearch answered in a shape the service cannot use"
         )
 
     @api.exception_handler(TransportError)
     def elasticsearch_transport_error(request: HttpRequest, exc: TransportError) -> HttpResponse:
         logger.error("Elasticsearch transport error: %s", exc)
-        return error_response(api, request, 502, "elasticsearch_error", "Elasticsearch failed to answer")
+        return error_response(502, "elasticsearch_error", "Elasticsearch failed to answer")
 
     @api.exception_handler(ApiError)
     def elasticsearch_api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
@@ -159,31 +157,23 @@ def register_error_handlers(api: NinjaAPI) -> None:
                 # Every request fails until the operator installs a matching client: not the caller's query.
                 logger.error("%s", describe_version_refusal(exc))
                 return error_response(
-                    api,
-                    request,
                     502,
                     "elasticsearch_incompatible",
                     "The service's Elasticsearch client does not match the server's version",
                 )
-            return error_response(api, request, 400, "invalid_query", describe_query_error(exc.body))
+            return error_response(400, "invalid_query", describe_query_error(exc.body))
         if status == 404:
             logger.error("Elasticsearch index missing: %s", exc)
-            return error_response(
-                api, request, 503, "index_unavailable", "The search index does not exist yet; try again later"
-            )
+            return error_response(503, "index_unavailable", "The search index does not exist yet; try again later")
         if status == 429:
             logger.warning("Elasticsearch is rejecting work: %s", exc)
-            return error_response(
-                api, request, 503, "elasticsearch_overloaded", "Elasticsearch is overloaded; try again later"
-            )
+            return error_response(503, "elasticsearch_overloaded", "Elasticsearch is overloaded; try again later")
         if status in (502, 503):
             # Elasticsearch's own 503: the index's shards are unavailable (recovering after a restart, an index
             # being re-created). A 502 or 503 from a load balancer or gateway in front of it: no node behind it.
             # Both pass, so 503 with Retry-After, like a refused connection; not the service's fault, so WARNING.
             logger.warning("Elasticsearch is unavailable (it answered %s): %s", status, exc)
             return error_response(
-                api,
-                request,
                 503,
                 "elasticsearch_unavailable",
                 "Elasticsearch cannot serve searches now; try again later",
@@ -191,16 +181,16 @@ def register_error_handlers(api: NinjaAPI) -> None:
         if status == 504:
             # A gateway in front of the cluster (Elastic Cloud's proxy among them) gave up waiting on it.
             logger.warning("Elasticsearch's gateway timed out: %s", exc)
-            return error_response(api, request, 504, "elasticsearch_timeout", "Elasticsearch did not answer in time")
+            return error_response(504, "elasticsearch_timeout", "Elasticsearch did not answer in time")
         # 401/403 and other statuses, 500 among them: Elasticsearch failed or refused; trying again will not help.
         if status in (401, 403):
             logger.error("Elasticsearch refused the service's credentials: %s", exc)
         else:
             logger.error("Elasticsearch answered %s: %s", status, exc)
-        return error_response(api, request, 502, "elasticsearch_error", "Elasticsearch refused the request")
+        return error_response(502, "elasticsearch_error", "Elasticsearch refused the request")
 
     @api.exception_handler(Exception)
     def unexpected_error(request: HttpRequest, exc: Exception) -> HttpResponse:
         # A bug: log it with its traceback for us, answer without one for the caller.
         logger.exception("Unhandled error on %s %s", request.method, request.path)
-        return error_response(api, request, 500, "internal_error", "An unexpected error occurred")
+        return error_response(500, "internal_error", "An unexpected error occurred")

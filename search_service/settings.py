@@ -7,12 +7,21 @@ from typing import Annotated
 from django.core.exceptions import ImproperlyConfigured
 from elastic_transport.client_utils import parse_cloud_id
 from limits import parse_many
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    AnyHttpUrl,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # A field name as query_string accepts it, optionally boosted: `title`, `title^3`, `meta.*^0.5`.
 _SEARCH_FIELD = re.compile(r"^[A-Za-z0-9_@.*-]+(\^\d+(\.\d+)?)?$")
 _FIELD_PATTERN = re.compile(r"^[A-Za-z0-9_@.*-]+$")
+_FIELD_NAME = re.compile(r"^[A-Za-z0-9_@][A-Za-z0-9_@.-]*$")
 _DEFAULT_HOSTS = [AnyHttpUrl("http://localhost:9200")]
 
 
@@ -53,6 +62,24 @@ class ServiceSettings(BaseSettings):
     # Which `_source` fields a hit returns; empty returns the whole document.
     search_source_fields: Annotated[list[str], NoDecode] = []
     search_max_size: int = Field(default=100, ge=1, le=10_000)
+
+    # What a request may filter, facet and sort on (exact field names; keyword, numeric or date fields), the
+    # numeric field custom ranking mixes into relevance (`-field` when lower is better) and the field /suggest
+    # completes. Empty turns the feature off. Defaults suit the demo index. README, "Search parameters".
+    search_filter_fields: Annotated[list[str], NoDecode] = ["module", "kind", "popularity"]
+    search_facet_fields: Annotated[list[str], NoDecode] = ["module", "kind"]
+    search_sort_fields: Annotated[list[str], NoDecode] = ["module", "kind", "popularity", "qualname.raw"]
+    search_rank_field: str = "popularity"
+    search_suggest_field: str = "qualname.raw"
+    search_max_filters: int = Field(default=16, ge=1, le=256)
+    search_max_facet_size: int = Field(default=100, ge=1, le=1_000)
+    search_suggest_max_size: int = Field(default=20, ge=1, le=100)
+    # Totals are counted exactly up to this many hits, then reported as `gte` (counting costs time).
+    search_track_total_hits: int = Field(default=10_000, ge=0, le=1_000_000)
+    # How long, in seconds, a `next` cursor stays valid after its page (the point in time it reads is kept open).
+    search_cursor_keep_alive: int = Field(default=120, ge=10, le=3_600)
+    # "Did you mean": suggestions when a search finds at most this many hits; -1 turns them off.
+    search_did_you_mean_below: int = Field(default=3, ge=-1, le=1_000)
 
     # The cost policy (query/policy.py): what one query may ask of Elasticsearch. README, "Hostile input".
     search_allow_regex: bool = False
@@ -97,6 +124,9 @@ class ServiceSettings(BaseSettings):
         "search_fields",
         "search_query_fields",
         "search_source_fields",
+        "search_filter_fields",
+        "search_facet_fields",
+        "search_sort_fields",
         "django_allowed_hosts",
         mode="before",
     )(_split_commas)
@@ -116,6 +146,23 @@ class ServiceSettings(BaseSettings):
             if not _FIELD_PATTERN.match(field):
                 raise ValueError(f"{field!r} is not a field name or pattern, e.g. 'title' or 'meta.*'")
         return fields
+
+    @field_validator("search_filter_fields", "search_facet_fields", "search_sort_fields")
+    @classmethod
+    def _check_exact_fields(cls, fields: list[str]) -> list[str]:
+        for field in fields:
+            if not _FIELD_NAME.match(field):
+                raise ValueError(f"{field!r} is not a field name, e.g. 'category' or 'meta.year' (no patterns)")
+        return fields
+
+    @field_validator("search_rank_field", "search_suggest_field")
+    @classmethod
+    def _check_optional_field(cls, field: str, info: ValidationInfo) -> str:
+        field = field.strip()
+        name = field.removeprefix("-") if info.field_name == "search_rank_field" else field
+        if field and not _FIELD_NAME.match(name):
+            raise ValueError(f"{field!r} is not a field name, e.g. 'popularity' (or '-rank' when lower is better)")
+        return field
 
     @field_validator("search_rate_limit", "search_expensive_rate_limit")
     @classmethod

@@ -1,4 +1,4 @@
-"""HTTP request and response shapes; these are also what the OpenAPI document shows."""
+"""/search's parameters and answer."""
 
 from typing import Annotated, Any, Literal
 
@@ -71,20 +71,3 @@ class SearchResponse(Schema):
     page: int
     size: int
     hits: list[Hit]
-
-
-class ErrorResponse(Schema):
-    error: str = Field(description="Stable machine-readable code")
-    detail: str = Field(description="What was wrong, for a human")
-
-
-class HealthResponse(Schema):
-    status: Literal["ok"]
-
-
-class ReadyResponse(Schema):
-    status: Literal["ready"]
-    cluster_status: str
-    elasticsearch_version: str | None = Field(
-        None, description="The version of the Elasticsearch node that answered; absent if it did not say"
-    )

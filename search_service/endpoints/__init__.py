@@ -1,0 +1,1 @@
+"""The HTTP endpoints, a module each; api.py mounts them. Each view is thin: parse, await, shape."""

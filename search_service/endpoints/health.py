@@ -1,0 +1,52 @@
+"""Probes: /health (liveness, no I/O) and /ready (Elasticsearch answers and the index is there)."""
+
+import logging
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from ninja import Router
+
+from search_service.elastic import get_client, server_version
+from search_service.errors import error_response
+from search_service.faults import ElasticsearchAnswerMalformed
+from search_service.schemas import ErrorResponse, HealthResponse, ReadyResponse
+
+router = Router(tags=["probes"])
+logger = logging.getLogger(__name__)
+
+# Every status /ready answers besides 200 (errors.py: 502 credentials refused or a bad answer, 503 unreachable,
+# index missing or red, 504 timed out, 500 a bug), so that probes and clients generated from the schema know them.
+READY_ERRORS = {code: ErrorResponse for code in (500, 502, 503, 504)}
+
+
+@router.get("/health", response=HealthResponse, summary="Liveness: the process serves requests")
+def health(request: HttpRequest) -> HealthResponse:
+    # Deliberately sync and I/O-free: a liveness probe must not fail because Elasticsearch is down,
+    # or the orchestrator restarts healthy workers in a loop.
+    return HealthResponse(status="ok")
+
+
+@router.get(
+    "/ready",
+    response={200: ReadyResponse, **READY_ERRORS},
+    summary="Readiness: Elasticsearch answers and the index exists",
+    exclude_none=True,
+)
+async def ready(request: HttpRequest) -> ReadyResponse | HttpResponse:
+    index = settings.SEARCH.elasticsearch_index
+    client = get_client()
+    # Asked first of all: a GET, so a server that refuses the client's version says why (a HEAD's 400 has no body).
+    version = await server_version(client)
+    # Asked before health because cluster health for a missing index waits out its whole timeout.
+    if not await client.indices.exists(index=index):
+        logger.warning("Not ready: index %s does not exist", index)
+        return error_response(503, "index_unavailable", "The search index does not exist yet")
+    # Cluster health rather than `GET /`: the root info API is a module some distributions lack.
+    health = (await client.cluster.health(index=index)).body
+    status = health.get("status") if isinstance(health, dict) else None
+    if status not in ("green", "yellow", "red"):
+        raise ElasticsearchAnswerMalformed(f"cluster health without a status: {str(health)[:200]}")
+    if status == "red":
+        logger.warning("Not ready: index %s has unassigned primary shards", index)
+        return error_response(503, "cluster_red", "The search index has unassigned primary shards")
+    return ReadyResponse(status="ready", cluster_status=status, elasticsearch_version=version)
