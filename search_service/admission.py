@@ -10,7 +10,7 @@ import ipaddress
 import math
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 
 from limits import RateLimitItem, parse_many
@@ -26,6 +26,8 @@ from search_service.settings import ServiceSettings
 EXPENSIVE_CLAUSES = 12
 EXPENSIVE_SIZE = 50
 EXPENSIVE_DEPTH = 1_000
+# Facet buckets asked for in all (each facet is an aggregation over every matching document).
+EXPENSIVE_FACET_BUCKETS = 50
 # IPv6 clients get a whole /64 each from their provider, so one address per /64 is one client.
 IPV6_CLIENT_PREFIX = 64
 
@@ -40,10 +42,37 @@ class Refused(Exception):
         self.retry_after = retry_after
 
 
-def is_expensive(cost: QueryCost, *, page: int, size: int) -> bool:
+def is_expensive(
+    cost: QueryCost, *, page: int, size: int, facet_buckets: int = 0, opens_point_in_time: bool = False
+) -> bool:
+    """Whether a search takes the expensive lane. Opening a point in time (the first step of a cursor walk) is
+    counted too: it holds index segments open for SEARCH_CURSOR_KEEP_ALIVE, so its rate is what must be bounded."""
     return (
-        cost.expands_terms or cost.clauses > EXPENSIVE_CLAUSES or size > EXPENSIVE_SIZE or page * size > EXPENSIVE_DEPTH
+        cost.expands_terms
+        or cost.clauses > EXPENSIVE_CLAUSES
+        or size > EXPENSIVE_SIZE
+        or page * size > EXPENSIVE_DEPTH
+        or facet_buckets > EXPENSIVE_FACET_BUCKETS
+        or opens_point_in_time
     )
+
+
+@asynccontextmanager
+async def admit(config: ServiceSettings, address: str | None, *, expensive: bool) -> AsyncIterator[None]:
+    """Run the block at once if the request is cheap; if expensive, after the client's expensive-query rate limit
+    and a turn in the lane, or answer 429 (held back SEARCH_REFUSAL_DELAY) when neither is to be had."""
+    if not expensive:
+        yield
+        return
+    admission = admission_for(config)
+    async with AsyncExitStack() as turn:
+        try:
+            admission.expensive_requests.hit(client_key(address))
+            await turn.enter_async_context(admission.lane.enter())
+        except Refused as refused:
+            await delay_refusal(refused, config.search_refusal_delay)
+            raise
+        yield
 
 
 async def delay_refusal(refused: Refused, delay: float) -> None:

@@ -1,16 +1,28 @@
-"""GET /search: the checked query, the body built from it, one awaited Elasticsearch call, the shaped answer."""
+"""GET /search: the checked query and parameters, the body built from them, Elasticsearch's answer shaped.
+
+A first page is a `from`/`size` search; a page reached by `cursor` reads a point in time (pagination.py).
+"""
+
+from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from elasticsearch import AsyncElasticsearch
 from ninja import Query, Router
 
-from search_service.admission import Refused, admission_for, client_key, delay_refusal, is_expensive
+from search_service import pagination
+from search_service.admission import admit, is_expensive
 from search_service.elastic import get_client
+from search_service.faults import ElasticsearchAnswerMalformed
 from search_service.query.body import build_search_body
-from search_service.query.policy import check_query, policy_from_settings
+from search_service.query.cursor import Cursor, read_cursor, search_digest, write_cursor
+from search_service.query.policy import CheckedQuery, check_query, policy_from_settings
 from search_service.query.response import search_response
+from search_service.query.simple import check_simple_query
 from search_service.renderers import render_json
 from search_service.schemas import ERRORS, SearchParams, SearchResponse
+from search_service.settings import ServiceSettings
 
 router = Router(tags=["search"])
 
@@ -18,31 +30,102 @@ router = Router(tags=["search"])
 @router.get("/search", response={200: SearchResponse, **ERRORS}, summary="Search the index")
 async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpResponse:
     config = settings.SEARCH
+    policy = policy_from_settings(config)
     # What Elasticsearch receives is the checked query re-written from its tree, never the caller's text.
-    checked = check_query(params.q, policy_from_settings(config))
-    body = build_search_body(
-        query=checked.text,
+    checked = check_simple_query(params.q, policy) if params.mode == "simple" else check_query(params.q, policy)
+    digest = search_digest(
+        index=config.elasticsearch_index, q=checked.text, mode=params.mode, filter=params.filter, sort=params.sort
+    )
+    cursor = None
+    if params.cursor is not None:
+        cursor = read_cursor(
+            params.cursor, key=settings.SECRET_KEY, digest=digest, max_age=config.search_cursor_keep_alive
+        )
+    expensive = is_expensive(
+        checked.cost,
         page=params.page,
+        size=params.size,
+        facet_buckets=len(params.facets) * params.facet_size,
+        opens_point_in_time=cursor is not None and cursor.pit_id is None,
+    )
+    async with admit(config, request.META.get("REMOTE_ADDR"), expensive=expensive):
+        result, next_cursor = await _fetch_page(get_client(), config, params, checked, cursor, digest)
+    # Rendered straight from Elasticsearch's answer: running every hit's source through the response
+    # schema again cost more than the rest of the view. SearchResponse still documents the shape,
+    # and the tests hold the two together.
+    answer = search_response(
+        result,
+        query=params.q,
+        page=None if cursor else params.page,
+        size=params.size,
+        facets=params.facets,
+        next_cursor=None if next_cursor is None else write_cursor(next_cursor, key=settings.SECRET_KEY),
+    )
+    return render_json(answer)
+
+
+async def _fetch_page(
+    client: AsyncElasticsearch,
+    config: ServiceSettings,
+    params: SearchParams,
+    checked: CheckedQuery,
+    cursor: Cursor | None,
+    digest: str,
+) -> tuple[dict[str, Any], Cursor | None]:
+    """Elasticsearch's answer for the page, and the cursor to the next one (None on the last)."""
+    build = partial(
+        build_search_body,
+        query=checked.text,
+        mode=params.mode,
         size=params.size,
         fields=config.search_fields,
         source_fields=config.search_source_fields,
         timeout_seconds=config.search_timeout,
         highlight_max_chars=config.search_highlight_max_chars,
         highlight_text=checked.highlight_text,
+        filters=params.filters,
+        facets=params.facets,
+        facet_size=params.facet_size,
+        sort=params.sort_keys,
+        track_total_hits=config.search_track_total_hits,
     )
-    client = get_client()
-    if is_expensive(checked.cost, page=params.page, size=params.size):
-        admission = admission_for(config)
-        try:
-            admission.expensive_requests.hit(client_key(request.META.get("REMOTE_ADDR")))
-            async with admission.lane.enter():
-                result = await client.search(index=config.elasticsearch_index, body=body)
-        except Refused as refused:
-            await delay_refusal(refused, config.search_refusal_delay)
-            raise
+    keep_alive = config.search_cursor_keep_alive
+    if cursor is None:
+        body = build(page=params.page)
+        # The same shard copies for the same search, so that ties keep one order from page to page.
+        result = (await client.search(index=config.elasticsearch_index, body=body, preference=digest)).body
+        if not isinstance(result, dict):
+            raise ElasticsearchAnswerMalformed("the search answer is not a JSON object")
+        before, pit_id = (params.page - 1) * params.size, None
     else:
-        result = await client.search(index=config.elasticsearch_index, body=body)
-    # Rendered straight from Elasticsearch's answer: running every hit's source through the response
-    # schema again cost more than the rest of the view. SearchResponse still documents the shape,
-    # and the tests hold the two together.
-    return render_json(search_response(result.body, query=params.q, page=params.page, size=params.size))
+        pit_id = cursor.pit_id or await pagination.open_point_in_time(
+            client, index=config.elasticsearch_index, keep_alive=keep_alive
+        )
+        after, offset = cursor.search_after, cursor.offset
+        body = build(offset=offset, tiebreaker=pagination.TIEBREAKER)
+        if after is None and pagination.needs_probe(offset, params.size):
+            after = await pagination.sort_values_before(
+                client, body, offset=offset, pit_id=pit_id, keep_alive=keep_alive
+            )
+        if after is not None:
+            body = build(search_after=after, tiebreaker=pagination.TIEBREAKER)
+        result = await pagination.search_in_point_in_time(client, body, pit_id=pit_id, keep_alive=keep_alive)
+        before, pit_id = offset, result.get("pit_id") or pit_id
+    next_cursor = _next_cursor(result, digest=digest, before=before, size=params.size, pit_id=pit_id)
+    if next_cursor is None and pit_id is not None:
+        await pagination.close_point_in_time(client, pit_id)
+    return result, next_cursor
+
+
+def _next_cursor(result: dict[str, Any], *, digest: str, before: int, size: int, pit_id: str | None) -> Cursor | None:
+    hits = result.get("hits")
+    if not isinstance(hits, dict) or not isinstance(hits.get("hits"), list) or not isinstance(hits.get("total"), dict):
+        return None  # search_response refuses the answer, with a 502
+    seen = before + len(hits["hits"])
+    total = hits["total"]
+    more = len(hits["hits"]) == size and (total.get("relation") == "gte" or seen < total.get("value", 0))
+    if not more:
+        return None
+    if pit_id is None:
+        return Cursor(digest=digest, offset=seen)
+    return Cursor(digest=digest, offset=seen, pit_id=pit_id, search_after=pagination.last_sort_values(result))

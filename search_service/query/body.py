@@ -1,6 +1,13 @@
 """Pure functions from checked search parameters to Elasticsearch `_search` bodies. No I/O here."""
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from search_service.query.facets import facet_aggregations
+from search_service.query.filters import Filter, filter_clauses
+from search_service.query.sorting import DEFAULT_SORT, SortKey, parse_sort, sort_clauses
+
+Mode = Literal["query_string", "simple"]
 
 # Elasticsearch refuses `from + size` past index.max_result_window, 10,000 unless an index raises it.
 MAX_RESULT_WINDOW = 10_000
@@ -15,6 +22,11 @@ FUZZY_MAX_EXPANSIONS = 20
 FUZZY_PREFIX_LENGTH = 1
 # A regular expression may compile to an automaton of at most this many states (default 10,000).
 MAX_DETERMINIZED_STATES = 2_000
+
+# `mode=simple`: the search box's syntax (`+`, `|`, `-`, "phrases", parentheses), where a stray quote or
+# parenthesis is read as text instead of failing. Prefix, fuzzy and slop operators are left out: they expand
+# terms, and this mode has no parsed tree for the cost policy to price them on.
+SIMPLE_QUERY_FLAGS = "AND|NOT|OR|PHRASE|PRECEDENCE|WHITESPACE|ESCAPE"
 
 
 def strip_boost(field: str) -> str:
@@ -37,6 +49,19 @@ def build_query(*, query: str, fields: list[str]) -> dict[str, Any]:
             "fuzzy_max_expansions": FUZZY_MAX_EXPANSIONS,
             "fuzzy_prefix_length": FUZZY_PREFIX_LENGTH,
             "max_determinized_states": MAX_DETERMINIZED_STATES,
+        }
+    }
+
+
+def build_simple_query(*, query: str, fields: list[str]) -> dict[str, Any]:
+    """`simple_query_string` for `mode=simple`: never refuses its input, whatever the quotes and parentheses."""
+    return {
+        "simple_query_string": {
+            "query": query,
+            "fields": fields,
+            "default_operator": "OR",
+            "lenient": True,
+            "flags": SIMPLE_QUERY_FLAGS,
         }
     }
 
@@ -70,23 +95,52 @@ def build_highlight(*, fields: list[str], max_analyzed_chars: int, highlight_tex
 def build_search_body(
     *,
     query: str,
-    page: int,
+    page: int = 1,
     size: int,
     fields: list[str],
     source_fields: list[str] | None = None,
     timeout_seconds: float | None = None,
     highlight_max_chars: int = 10_000,
     highlight_text: str | None = None,
+    mode: Mode = "query_string",
+    filters: Sequence[Filter] = (),
+    facets: Sequence[str] = (),
+    facet_size: int = 10,
+    sort: Sequence[SortKey] | None = None,
+    track_total_hits: int | None = None,
+    offset: int | None = None,
+    search_after: list[Any] | None = None,
+    tiebreaker: str | None = None,
 ) -> dict[str, Any]:
-    """The `_search` body for one page of results; `page` counts from 1. `source_fields` limits what each
-    hit returns of its document (None or empty: all of it). `timeout_seconds` makes Elasticsearch stop
-    collecting after that long and answer with what it has, flagged `timed_out`. `highlight_text`: None
-    highlights with the query, "" not at all, any other text with that query instead."""
+    """The `_search` body for one page of results; `page` counts from 1, or `offset` hits are skipped, or the
+    page starts after the hit whose sort values are `search_after`. `source_fields` limits what each hit returns
+    of its document (None or empty: all of it). `timeout_seconds` makes Elasticsearch stop collecting after that
+    long and answer with what it has, flagged `timed_out`. `highlight_text`: None highlights with the query, ""
+    not at all, any other text with that query instead. Filters on a faceted field go to `post_filter` (see
+    query.facets); the others to the query's `bool.filter`, where they do not score."""
+    text_query = (
+        build_simple_query(query=query, fields=fields) if mode == "simple" else build_query(query=query, fields=fields)
+    )
+    clauses = filter_clauses(filters)
+    query_filters = [clause for field, clause in clauses.items() if field not in facets]
+    post_filters = {field: clause for field, clause in clauses.items() if field in facets}
     body: dict[str, Any] = {
-        "query": build_query(query=query, fields=fields),
-        "from": (page - 1) * size,
+        "query": {"bool": {"must": text_query, "filter": query_filters}} if query_filters else text_query,
         "size": size,
     }
+    if search_after is not None:
+        body["search_after"] = search_after
+    else:
+        body["from"] = (page - 1) * size if offset is None else offset
+    keys = list(sort) if sort is not None else parse_sort(DEFAULT_SORT, [])
+    if tiebreaker is not None or keys != parse_sort(DEFAULT_SORT, []):
+        body["sort"] = sort_clauses(keys, tiebreaker=tiebreaker)
+    if post_filters:
+        body["post_filter"] = {"bool": {"filter": list(post_filters.values())}}
+    if facets:
+        body["aggs"] = facet_aggregations(facets, post_filters, facet_size)
+    if track_total_hits is not None:
+        body["track_total_hits"] = track_total_hits
     if highlight_text != "":
         body["highlight"] = build_highlight(
             fields=fields, max_analyzed_chars=highlight_max_chars, highlight_text=highlight_text

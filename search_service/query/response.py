@@ -5,14 +5,20 @@ without `hits` or with a malformed hit, and that must become a 502 the caller ca
 a body that breaks the documented schema.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 from search_service.faults import ElasticsearchAnswerMalformed
+from search_service.query.facets import facets_from_answer
 
 
 def _require(condition: bool, what: str) -> None:
     if not condition:
         raise ElasticsearchAnswerMalformed(f"the search answer has {what}")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _is_count(value: Any) -> bool:
@@ -23,7 +29,7 @@ def _hit(hit: Any) -> dict[str, Any]:
     _require(isinstance(hit, dict), "a hit that is not an object")
     _require(isinstance(hit.get("_id"), str) and isinstance(hit.get("_index"), str), "a hit without _id or _index")
     score = hit.get("_score")
-    _require(score is None or (isinstance(score, (int, float)) and not isinstance(score, bool)), "a bad _score")
+    _require(score is None or _is_number(score), "a bad _score")
     source = hit.get("_source", {})
     _require(isinstance(source, dict), "a hit whose _source is not an object")
     highlight = hit.get("highlight", {})
@@ -56,7 +62,15 @@ def _shards(result: dict[str, Any]) -> tuple[dict[str, int], list[str]]:
     return counts, kinds
 
 
-def search_response(result: Any, *, query: str, page: int, size: int) -> dict[str, Any]:
+def search_response(
+    result: Any,
+    *,
+    query: str,
+    page: int | None,
+    size: int,
+    facets: Sequence[str] = (),
+    next_cursor: str | None = None,
+) -> dict[str, Any]:
     """Shape Elasticsearch's answer for the caller; ElasticsearchAnswerMalformed if it is not a search result."""
     _require(isinstance(result, dict), "no JSON object")
     hits = result.get("hits")
@@ -71,14 +85,19 @@ def search_response(result: Any, *, query: str, page: int, size: int) -> dict[st
     shards, shard_failures = _shards(result)
     timed_out = result.get("timed_out", False)
     _require(isinstance(timed_out, bool), "a timed_out that is not a boolean")
+    max_score = hits.get("max_score")
+    _require(max_score is None or _is_number(max_score), "a bad max_score")
     return {
         "query": query,
         "total": {"value": total["value"], "relation": total["relation"]},
+        "max_score": max_score,
         "took_ms": result["took"],
         "timed_out": timed_out,
         "shards": shards,
         "shard_failures": shard_failures,
         "page": page,
         "size": size,
+        "next": next_cursor,
         "hits": [_hit(hit) for hit in hits["hits"]],
+        "facets": facets_from_answer(result.get("aggregations"), facets),
     }

@@ -1,26 +1,83 @@
 """/search's parameters and answer."""
 
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from django.conf import settings
 from ninja import Field, Schema
 from pydantic import StringConstraints, ValidationInfo, field_validator
 
-from search_service.query.body import MAX_QUERY_LENGTH, MAX_RESULT_WINDOW
+from search_service.query.body import MAX_QUERY_LENGTH, MAX_RESULT_WINDOW, Mode
+from search_service.query.cursor import MAX_CURSOR_LENGTH
+from search_service.query.facets import parse_facets
+from search_service.query.filters import Filter, parse_filters
+from search_service.query.sorting import SortKey, parse_sort
+
+
+def _split_commas(values: Any) -> Any:
+    """`facets=a,b` and `facets=a&facets=b` alike."""
+    if isinstance(values, str):
+        values = [values]
+    if isinstance(values, list):
+        return [part for value in values if isinstance(value, str) for part in value.split(",") if part.strip()]
+    return values
 
 
 class SearchParams(Schema):
     q: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUERY_LENGTH)] = Field(
-        description='Query in Lucene query-string syntax: terms, AND/OR/NOT, "phrases", field:value, wild*'
+        description='The query. `mode=query_string` (default): Lucene syntax, terms, AND/OR/NOT, "phrases", '
+        "field:value, wild*. `mode=simple`: a search box's syntax, where stray quotes and parentheses are text",
+        examples=["json dumps"],
+    )
+    mode: Mode = Field(
+        "query_string",
+        description="`query_string`: Lucene syntax, refused with a 400 when malformed. `simple`: "
+        '`simple_query_string` (+, |, -, "phrases", parentheses), which never refuses its input',
+    )
+    filter: list[str] = Field(
+        default_factory=list,
+        description="Repeatable. `field:value` (exact; quote a value that contains `..`), or `field:low..high`, "
+        "`field:low..`, `field:..high` for numbers and dates (inclusive). Values of one field OR together, "
+        "different fields AND. Fields: SEARCH_FILTER_FIELDS",
+        examples=[["kind:function", "popularity:10.."]],
+    )
+    facets: list[str] = Field(
+        default_factory=list,
+        description="Comma-separated fields to count the top values of, among SEARCH_FACET_FIELDS. Each facet "
+        "counts with the other fields' filters applied but not its own",
+        examples=[["module,kind"]],
+    )
+    facet_size: int = Field(10, ge=1, description="Values per facet, at most SEARCH_MAX_FACET_SIZE")
+    sort: list[str] = Field(
+        default_factory=list,
+        description="Comma-separated: `score` (relevance) or a field of SEARCH_SORT_FIELDS, `-` before it for "
+        "descending. Default `-score`. Ties keep one order from page to page",
+        examples=[["-popularity,qualname.raw"]],
     )
     # `size` is declared before `page` so that page's check can see the validated size.
     size: int = Field(10, ge=1, description="Hits per page, at most SEARCH_MAX_SIZE")
     page: int = Field(1, ge=1, description=f"Page number from 1; page * size may not pass {MAX_RESULT_WINDOW}")
+    cursor: str | None = Field(
+        None,
+        max_length=MAX_CURSOR_LENGTH,
+        description="The `next` of the previous page, with the same q, mode, filter, sort and rank: continues "
+        "past any depth. Valid for SEARCH_CURSOR_KEEP_ALIVE seconds after its page",
+    )
+
+    _split = field_validator("facets", "sort", mode="before")(_split_commas)
 
     @field_validator("size")
     @classmethod
     def _size_within_configured_max(cls, size: int) -> int:
         max_size: int = settings.SEARCH.search_max_size
+        if size > max_size:
+            raise ValueError(f"must be at most {max_size}")
+        return size
+
+    @field_validator("facet_size")
+    @classmethod
+    def _facet_size_within_configured_max(cls, size: int) -> int:
+        max_size: int = settings.SEARCH.search_max_facet_size
         if size > max_size:
             raise ValueError(f"must be at most {max_size}")
         return size
@@ -32,20 +89,56 @@ class SearchParams(Schema):
         if size is not None and page * size > MAX_RESULT_WINDOW:
             raise ValueError(
                 f"page * size must be at most {MAX_RESULT_WINDOW}; with size={size} the last page is "
-                f"{MAX_RESULT_WINDOW // size}"
+                f"{MAX_RESULT_WINDOW // size}; follow `next` cursors to go further"
             )
         return page
+
+    @field_validator("cursor")
+    @classmethod
+    def _cursor_or_page(cls, cursor: str | None, info: ValidationInfo) -> str | None:
+        if cursor is not None and info.data.get("page", 1) != 1:
+            raise ValueError("a cursor says where the page starts: send it without `page`")
+        return cursor or None
+
+    # Checked here so that a bad value is a 422 naming the parameter; parsed again below, for the view.
+    @field_validator("filter")
+    @classmethod
+    def _filters_allowed(cls, values: list[str]) -> list[str]:
+        parse_filters(values, settings.SEARCH.search_filter_fields, settings.SEARCH.search_max_filters)
+        return values
+
+    @field_validator("facets")
+    @classmethod
+    def _facets_allowed(cls, values: list[str]) -> list[str]:
+        return parse_facets(values, settings.SEARCH.search_facet_fields)
+
+    @field_validator("sort")
+    @classmethod
+    def _sort_allowed(cls, values: list[str]) -> list[str]:
+        parse_sort(values, settings.SEARCH.search_sort_fields)
+        return values
+
+    @cached_property
+    def filters(self) -> list[Filter]:
+        return parse_filters(self.filter, settings.SEARCH.search_filter_fields, settings.SEARCH.search_max_filters)
+
+    @cached_property
+    def sort_keys(self) -> list[SortKey]:
+        return parse_sort(self.sort, settings.SEARCH.search_sort_fields)
 
 
 class Total(Schema):
     value: int
-    relation: Literal["eq", "gte"] = Field(description="`gte`: at least `value` documents match")
+    relation: Literal["eq", "gte"] = Field(
+        description="`eq`: exactly `value` documents match. `gte`: at least `value` (counting stops at "
+        "SEARCH_TRACK_TOTAL_HITS)"
+    )
 
 
 class Hit(Schema):
     id: str
     index: str
-    score: float | None
+    score: float | None = Field(description="Relevance; null when sorted by fields only")
     source: dict[str, Any]
     highlight: dict[str, list[str]] = Field(
         default_factory=dict, description="Per field, HTML-escaped snippets with matches in <mark>"
@@ -59,15 +152,25 @@ class Shards(Schema):
     failed: int
 
 
+class FacetValue(Schema):
+    value: str | int | float
+    count: int
+
+
 class SearchResponse(Schema):
     query: str
     total: Total
+    max_score: float | None = Field(description="The best hit's score; null without hits or when sorted by fields")
     took_ms: int
     timed_out: bool = Field(
         description="Elasticsearch stopped collecting at SEARCH_TIMEOUT: the hits are what it found until then"
     )
     shards: Shards = Field(description="`failed` > 0: some shards did not answer and their hits are missing")
     shard_failures: list[str] = Field(description="The kinds of shard failure, e.g. `timeout_exception`")
-    page: int
+    page: int | None = Field(description="The page number asked for; null for a page reached by cursor")
     size: int
+    next: str | None = Field(description="Cursor for the following page (pass as `cursor`); null on the last page")
     hits: list[Hit]
+    facets: dict[str, list[FacetValue]] = Field(
+        description="Per field asked in `facets`, its top values with the number of matching documents"
+    )

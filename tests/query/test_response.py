@@ -14,6 +14,7 @@ ANSWER: Any = {
     "_shards": {"total": 2, "successful": 2, "skipped": 0, "failed": 0},
     "hits": {
         "total": {"value": 1, "relation": "eq"},
+        "max_score": 1.5,
         "hits": [
             {
                 "_index": "docs",
@@ -35,12 +36,15 @@ def test_a_search_answer_is_shaped_as_documented():
     assert shaped(ANSWER) == {
         "query": "a",
         "total": {"value": 1, "relation": "eq"},
+        "max_score": 1.5,
         "took_ms": 3,
         "timed_out": False,
         "shards": {"total": 2, "successful": 2, "skipped": 0, "failed": 0},
         "shard_failures": [],
         "page": 1,
         "size": 10,
+        "next": None,
+        "facets": {},
         "hits": [
             {
                 "id": "a",
