@@ -127,7 +127,8 @@ def temporary_index(prefix: str, mappings: dict[str, Any], documents: list[dict[
     name = f"{prefix}-{uuid.uuid4().hex}"
     with Elasticsearch(**client_options(service_settings())) as client:
         client.indices.create(index=name, mappings=mappings, settings={"number_of_replicas": 0})
-        helpers.bulk(client, documents, index=name, refresh="wait_for")
+        helpers.bulk(client, documents, index=name, chunk_size=2_000)
+        client.indices.refresh(index=name)
         try:
             yield name
         finally:

@@ -54,12 +54,14 @@ def build_query(*, query: str, fields: list[str]) -> dict[str, Any]:
 
 
 def build_simple_query(*, query: str, fields: list[str]) -> dict[str, Any]:
-    """`simple_query_string` for `mode=simple`: never refuses its input, whatever the quotes and parentheses."""
+    """`simple_query_string` for `mode=simple`: never refuses its input, whatever the quotes and parentheses.
+    Every word must match, as in a search box (`|` between words for either): with OR, `json -pickle` would
+    mean "json, or anything without pickle"."""
     return {
         "simple_query_string": {
             "query": query,
             "fields": fields,
-            "default_operator": "OR",
+            "default_operator": "AND",
             "lenient": True,
             "flags": SIMPLE_QUERY_FLAGS,
         }

@@ -16,7 +16,7 @@ from django.core import signing
 from search_service.query.rules import QueryRefused
 
 MAX_CURSOR_LENGTH = 8_192  # a point-in-time id grows with the shards it spans; ~100 bytes a shard
-_SALT = "search_service.cursor"
+CURSOR_SALT = "search_service.cursor"
 
 
 @dataclass(frozen=True)
@@ -34,13 +34,13 @@ def search_digest(**request: Any) -> str:
 
 def write_cursor(cursor: Cursor, *, key: str) -> str:
     payload = {"d": cursor.digest, "o": cursor.offset, "p": cursor.pit_id, "a": cursor.search_after}
-    return signing.dumps(payload, key=key, salt=_SALT, compress=True)
+    return signing.dumps(payload, key=key, salt=CURSOR_SALT, compress=True)
 
 
 def read_cursor(token: str, *, key: str, digest: str, max_age: int) -> Cursor:
     """The cursor in `token`; QueryRefused (400) if it was altered, has expired, or continues another search."""
     try:
-        payload = signing.loads(token, key=key, salt=_SALT, max_age=max_age)
+        payload = signing.loads(token, key=key, salt=CURSOR_SALT, max_age=max_age)
     except signing.SignatureExpired:
         raise expired_cursor() from None
     except (signing.BadSignature, ValueError):  # ValueError: signed but undecodable, which only a bug makes
