@@ -84,12 +84,22 @@ def _require(condition: bool, what: str) -> None:
         raise ElasticsearchAnswerMalformed(f"the suggest answer has {what}")
 
 
+def _sort_key(hit: dict[str, Any]) -> list[Any]:
+    """What Elasticsearch ordered the hit by. Sorted by `_score` alone, it leaves out `sort` (the default order)."""
+    if "sort" in hit:
+        _require(isinstance(hit["sort"], list), "malformed sort values")
+        sort: list[Any] = hit["sort"]
+        return sort
+    score = hit.get("_score")
+    _require(isinstance(score, (int, float)) and not isinstance(score, bool), "a hit without sort values or score")
+    return [score]
+
+
 def _candidate_values(hit: Any, field: str, prefix: str) -> list[str]:
     """The values of one hit worth suggesting: those starting with the prefix if any does (a multi-valued field
     matched by one of its values), else all of them (a `text` field matched word by word)."""
     _require(isinstance(hit, dict), "a hit that is not an object")
     _require(isinstance(hit.get("_id"), str), "a hit without _id")
-    _require(isinstance(hit.get("sort"), list), "a hit without sort values")
     fields = hit.get("fields", {})
     _require(isinstance(fields, dict), "a hit whose fields are not an object")
     values = fields.get(field, [])
@@ -112,8 +122,9 @@ def suggest_response(result: Any, *, prefix: str, field: str, size: int) -> dict
     for position, hit in enumerate(hits["hits"]):
         values = _candidate_values(hit, field, prefix)
         # Hits with equal sort values (same tiers, same rank) are one group; only within it does length count.
-        if hit["sort"] != previous_sort:
-            group, previous_sort = group + 1, hit["sort"]
+        sort = _sort_key(hit)
+        if sort != previous_sort:
+            group, previous_sort = group + 1, sort
         for value in values:
             starts = value.casefold().startswith(prefix.casefold())
             ranked.append((group, not starts, len(value), position, value, hit["_id"]))

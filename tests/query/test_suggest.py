@@ -13,7 +13,8 @@ FIELD = "qualname.raw"
 
 
 def body(prefix: str = "json.d", **options: Any) -> dict[str, Any]:
-    return build_suggest_body(**({"prefix": prefix, "field": FIELD, "size": 5} | options))
+    defaults: dict[str, Any] = {"prefix": prefix, "field": FIELD, "size": 5}
+    return build_suggest_body(**(defaults | options))
 
 
 def clauses(built: dict[str, Any]) -> dict[str, Any]:
@@ -98,7 +99,7 @@ def hit(doc_id: str, *values: str, sort: list[Any] | None = None) -> dict[str, A
     return found
 
 
-def answer(*hits: dict[str, Any]) -> dict[str, Any]:
+def answer(*hits: Any) -> dict[str, Any]:
     return {"took": 2, "timed_out": False, "hits": {"hits": list(hits)}}
 
 
@@ -148,6 +149,16 @@ def test_of_a_multi_valued_field_only_the_values_that_complete_the_prefix_are_su
     assert texts(result) == ["json"]
 
 
+def test_sorted_by_score_alone_hits_of_equal_score_are_a_tie():
+    # Elasticsearch leaves `sort` out of the hits when the order is its default, `_score` alone.
+    unsorted = [
+        {"_id": doc_id, "_score": score, "fields": {FIELD: [doc_id]}}
+        for doc_id, score in [("json.decoder", 3.0), ("json.dumps", 3.0), ("json.d.x", 1.0)]
+    ]
+
+    assert texts(shaped(*unsorted)) == ["json.dumps", "json.decoder", "json.d.x"]
+
+
 def test_hits_without_the_field_are_skipped_and_the_list_stops_at_size():
     result = shaped(hit("none"), *(hit(f"d{n}", f"json.d{n}") for n in range(9)), size=3)
 
@@ -167,6 +178,8 @@ def test_hits_without_the_field_are_skipped_and_the_list_stops_at_size():
         answer("not a hit"),
         answer({"_id": 1, "sort": [1]}),
         answer({"_id": "a"}),
+        answer({"_id": "a", "_score": "1"}),
+        answer({"_id": "a", "sort": "1"}),
         answer({"_id": "a", "sort": [1], "fields": []}),
         answer({"_id": "a", "sort": [1], "fields": {FIELD: "json"}}),
         answer({"_id": "a", "sort": [1], "fields": {FIELD: [1]}}),
