@@ -1,0 +1,31 @@
+"""GET /documents/{id}: one document, with the same `_source` fields a search hit shows."""
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from ninja import Path, Router
+
+from search_service.elastic import get_client
+from search_service.errors import error_response
+from search_service.query.document import build_document_body, document_response
+from search_service.renderers import render_json
+from search_service.schemas import ERRORS, DocumentPath, DocumentResponse, ErrorResponse
+
+router = Router(tags=["documents"])
+
+
+# `path:` so that an id may hold slashes; the id is bounded by DocumentPath (422 past Elasticsearch's limit).
+@router.get(
+    "/documents/{path:doc_id}",
+    response={200: DocumentResponse, 404: ErrorResponse, **ERRORS},
+    summary="One document by id",
+)
+async def document(request: HttpRequest, params: Path[DocumentPath]) -> HttpResponse:
+    config = settings.SEARCH
+    body = build_document_body(
+        doc_id=params.doc_id, source_fields=config.search_source_fields, timeout_seconds=config.search_timeout
+    )
+    result = await get_client().search(index=config.elasticsearch_index, body=body)
+    found = document_response(result.body)
+    if found is None:
+        return error_response(404, "document_not_found", "No document in the index has this id")
+    return render_json(found)

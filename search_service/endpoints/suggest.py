@@ -1,0 +1,34 @@
+"""GET /suggest: type-ahead completions of a prefix from SEARCH_SUGGEST_FIELD, cheap enough for every keystroke."""
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router
+
+from search_service.elastic import get_client
+from search_service.errors import error_response
+from search_service.query.suggest import build_suggest_body, suggest_response
+from search_service.renderers import render_json
+from search_service.schemas import ERRORS, ErrorResponse, SuggestParams, SuggestResponse
+
+router = Router(tags=["suggest"])
+
+
+@router.get(
+    "/suggest",
+    response={200: SuggestResponse, 404: ErrorResponse, **ERRORS},
+    summary="Complete a prefix (type-ahead)",
+)
+async def suggest(request: HttpRequest, params: Query[SuggestParams]) -> HttpResponse:
+    config = settings.SEARCH
+    field = config.search_suggest_field
+    if not field:
+        return error_response(404, "suggest_disabled", "Suggestions are turned off (SEARCH_SUGGEST_FIELD is empty)")
+    body = build_suggest_body(
+        prefix=params.prefix,
+        field=field,
+        size=params.size,
+        rank_field=config.search_rank_field,
+        timeout_seconds=config.search_timeout,
+    )
+    result = await get_client().search(index=config.elasticsearch_index, body=body)
+    return render_json(suggest_response(result.body, prefix=params.prefix, field=field, size=params.size))
