@@ -60,6 +60,13 @@ def test_what_counts_as_expensive(cost, page, size, expensive):
     assert is_expensive(cost, page=page, size=size) is expensive
 
 
+def test_many_facet_buckets_and_opening_a_point_in_time_are_expensive():
+    cheap = QueryCost(clauses=1)
+    assert not is_expensive(cheap, page=1, size=10, facet_buckets=20)
+    assert is_expensive(cheap, page=1, size=10, facet_buckets=51)
+    assert is_expensive(cheap, page=1, size=10, opens_point_in_time=True)
+
+
 async def test_lane_runs_its_concurrency_queues_the_next_and_refuses_the_rest():
     lane = ExpensiveLane(concurrency=1, queue=1, wait=5)
     release = asyncio.Event()

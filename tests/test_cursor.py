@@ -132,3 +132,16 @@ async def test_totals_are_exact_up_to_the_configured_count(search, configure_ser
     assert (await search()).json()["total"] == {"value": DOCUMENTS, "relation": "eq"}
     configure(configure_service, big_index, search_track_total_hits=100)
     assert (await search()).json()["total"] == {"value": 100, "relation": "gte"}
+
+
+async def test_opening_a_walk_counts_against_the_expensive_rate_limit(search, configure_service, big_index):
+    # A point in time holds segments open for its keep-alive: how often one client may open one is bounded.
+    configure(configure_service, big_index, search_expensive_rate_limit="1/minute")
+    cursor = (await search(size=10)).json()["next"]
+    opened = await search(size=10, cursor=cursor)
+    assert opened.status_code == 200
+    walked_on = await search(size=10, cursor=opened.json()["next"])
+    assert walked_on.status_code == 200  # later steps reuse it: cheap
+    refused = await search(size=10, cursor=cursor)
+    assert refused.status_code == 429
+    assert refused.json()["error"] == "rate_limited"
