@@ -25,6 +25,10 @@ def test_loads_thousands_of_stdlib_documents_idempotently(settings, demo_index):
         call_command("load_demo", index=demo_index)
         second_count = client.count(index=demo_index)["count"]
         dumps = client.get(index=demo_index, id="json.dumps")["_source"]
+        popularity = {
+            hit["_id"]: hit["_source"]["popularity"]
+            for hit in client.mget(index=demo_index, ids=["os", "posixpath.join", "shlex.join", "nturl2path"])["docs"]
+        }
         mapping = client.indices.get_mapping(index=demo_index)[demo_index]["mappings"]
 
     assert first_count > 3000
@@ -34,6 +38,11 @@ def test_loads_thousands_of_stdlib_documents_idempotently(settings, demo_index):
     assert dumps["signature"].startswith("(obj")
     assert dumps["summary"].startswith("Serialize")
     assert mapping["dynamic"] == "strict"
+    assert mapping["properties"]["popularity"] == {"type": "integer"}
+    # Counted from the standard library's imports: os is everywhere, nturl2path (Windows URLs) almost nowhere,
+    # and os.path.join (posixpath.join here) is used far more than shlex.join.
+    assert popularity["os"] > 50 > popularity["nturl2path"]
+    assert popularity["posixpath.join"] > 5 * popularity["shlex.join"]
 
 
 def test_unreachable_elasticsearch_is_a_clear_command_error(configure_service, demo_index):
