@@ -71,7 +71,7 @@ class ServiceSettings(BaseSettings):
     search_sort_fields: Annotated[list[str], NoDecode] = ["module", "kind", "popularity", "qualname.raw"]
     search_rank_field: str = "popularity"
     search_suggest_field: str = "qualname.raw"
-    search_max_filters: int = Field(default=16, ge=1, le=256)
+    search_max_filters: int = Field(default=16, ge=1, le=64)
     search_max_facet_size: int = Field(default=100, ge=1, le=1_000)
     search_suggest_max_size: int = Field(default=20, ge=1, le=100)
     # Totals are counted exactly up to this many hits, then reported as `gte` (counting costs time).

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, reject, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
@@ -28,7 +28,7 @@ fuzz_settings = settings(
     derandomize=True,
     database=None,
     deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 
 
@@ -53,15 +53,21 @@ schema = schemathesis.openapi.from_dict(asyncio.run(send("GET", "/openapi.json")
 def test_every_answer_is_documented_and_none_is_a_server_error(configure_service, case):
     configure_service(elasticsearch_request_timeout=TIMEOUT)
     request = case.as_transport_kwargs(base_url=BASE_URL)
-    response = asyncio.run(
-        send(
-            request.pop("method"),
-            request.pop("url"),
-            params=request.get("params"),
-            headers=request.get("headers"),
-            cookies=request.get("cookies"),
+    try:
+        response = asyncio.run(
+            send(
+                request.pop("method"),
+                request.pop("url"),
+                params=request.get("params"),
+                headers=request.get("headers"),
+                cookies=request.get("cookies"),
+            )
         )
-    )
+    except httpx.InvalidURL:
+        # Lists of long parameters, each within its documented bounds, can add up to a URL longer than an HTTP
+        # client sends (httpx: 64 KB). Such a URL never reaches a server; the service's own limit on the request
+        # head (MAX_HEADER_BYTES, tests/test_protocol_limits.py) answers the ones that are sent.
+        reject()
     case.validate_response(response, checks=[not_a_server_error, status_code_conformance, response_schema_conformance])
 
 

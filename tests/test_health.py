@@ -44,7 +44,18 @@ async def test_openapi_documents_search_and_its_errors(api):
     assert response.status_code == 200
     operation = response.json()["paths"]["/search"]["get"]
     parameters = {p["name"]: p for p in operation["parameters"]}
-    assert set(parameters) == {"q", "mode", "filter", "facets", "facet_size", "sort", "size", "page", "cursor"}
+    assert set(parameters) == {
+        "q",
+        "mode",
+        "filter",
+        "facets",
+        "facet_size",
+        "sort",
+        "rank",
+        "size",
+        "page",
+        "cursor",
+    }
     # Repeatable parameters are arrays, so that generated clients send `filter=a&filter=b`.
     assert parameters["filter"]["schema"]["type"] == "array"
     assert {"200", "400", "422", "503", "504"} <= set(operation["responses"])

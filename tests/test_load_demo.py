@@ -6,6 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from elasticsearch import Elasticsearch
 
+from search_service.demo import DEMO_MAPPING
 from search_service.elastic import client_options
 
 
@@ -43,6 +44,14 @@ def test_loads_thousands_of_stdlib_documents_idempotently(settings, demo_index):
     # and os.path.join (posixpath.join here) is used far more than shlex.join.
     assert popularity["os"] > 50 > popularity["nturl2path"]
     assert popularity["posixpath.join"] > 5 * popularity["shlex.join"]
+
+
+def test_an_index_from_an_older_demo_gains_the_new_fields(settings, demo_index):
+    older = {**DEMO_MAPPING, "properties": {k: v for k, v in DEMO_MAPPING["properties"].items() if k != "popularity"}}
+    with Elasticsearch(**client_options(settings.SEARCH)) as client:
+        client.indices.create(index=demo_index, mappings=older)
+        call_command("load_demo", index=demo_index)
+        assert client.get(index=demo_index, id="os")["_source"]["popularity"] > 50
 
 
 def test_unreachable_elasticsearch_is_a_clear_command_error(configure_service, demo_index):

@@ -157,3 +157,28 @@ def test_an_index_without_the_field_answers_as_without_ranking(client, packages,
     plain = search(client, packages, "requests", "")
 
     assert [(hit["_id"], hit["_score"]) for hit in ranked] == [(hit["_id"], hit["_score"]) for hit in plain]
+
+
+async def test_the_api_ranks_by_default_and_rank_text_turns_it_off(api, configure_service, packages):
+    configure_service(
+        elasticsearch_index=packages,
+        search_fields=",".join(FIELDS),
+        search_query_fields="name,summary",
+        search_rank_field="popularity",
+    )
+
+    async def top(**params: Any) -> list[str]:
+        response = await api.get("/search", params={"q": "requests", "size": 10} | params)
+        assert response.status_code == 200, response.text
+        return [hit["id"] for hit in response.json()["hits"]]
+
+    assert (await top())[0] == "requests"
+    assert "requests" not in await top(rank="text")
+    # simple_query_string sums a word's matches over fields (query_string takes the best field), so the
+    # stuffed near-matches lead further on text there; ranking still lifts the package.
+    ranked, unranked = await top(mode="simple", size=50), await top(mode="simple", size=50, rank="text")
+    assert ranked.index("requests") < unranked.index("requests")
+    # A cursor belongs to its ranking: the same walk cannot switch.
+    first = (await api.get("/search", params={"q": "requests"})).json()["next"]
+    mismatch = await api.get("/search", params={"q": "requests", "rank": "text", "cursor": first})
+    assert mismatch.json()["error"] == "cursor_mismatch"

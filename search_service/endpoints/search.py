@@ -34,7 +34,12 @@ async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpRespo
     # What Elasticsearch receives is the checked query re-written from its tree, never the caller's text.
     checked = check_simple_query(params.q, policy) if params.mode == "simple" else check_query(params.q, policy)
     digest = search_digest(
-        index=config.elasticsearch_index, q=checked.text, mode=params.mode, filter=params.filter, sort=params.sort
+        index=config.elasticsearch_index,
+        q=checked.text,
+        mode=params.mode,
+        filter=params.filter,
+        sort=params.sort,
+        rank=params.rank,
     )
     cursor = None
     if params.cursor is not None:
@@ -88,6 +93,7 @@ async def _fetch_page(
         facet_size=params.facet_size,
         sort=params.sort_keys,
         track_total_hits=config.search_track_total_hits,
+        rank_field=config.search_rank_field if params.rank == "custom" else "",
     )
     keep_alive = config.search_cursor_keep_alive
     if cursor is None:

@@ -5,6 +5,7 @@ from typing import Any, Literal
 
 from search_service.query.facets import facet_aggregations
 from search_service.query.filters import Filter, filter_clauses
+from search_service.query.ranking import rank_query
 from search_service.query.sorting import DEFAULT_SORT, SortKey, parse_sort, sort_clauses
 
 Mode = Literal["query_string", "simple"]
@@ -113,15 +114,18 @@ def build_search_body(
     offset: int | None = None,
     search_after: list[Any] | None = None,
     tiebreaker: str | None = None,
+    rank_field: str = "",
 ) -> dict[str, Any]:
     """The `_search` body for one page of results; `page` counts from 1, or `offset` hits are skipped, or the
     page starts after the hit whose sort values are `search_after`. `source_fields` limits what each hit returns
     of its document (None or empty: all of it). `timeout_seconds` makes Elasticsearch stop collecting after that
     long and answer with what it has, flagged `timed_out`. `highlight_text`: None highlights with the query, ""
     not at all, any other text with that query instead. Filters on a faceted field go to `post_filter` (see
-    query.facets); the others to the query's `bool.filter`, where they do not score."""
-    text_query = (
-        build_simple_query(query=query, fields=fields) if mode == "simple" else build_query(query=query, fields=fields)
+    query.facets); the others to the query's `bool.filter`, where they do not score. `rank_field` mixes that
+    numeric field into the text score (query.ranking); "" leaves relevance to the text alone."""
+    text_query = rank_query(
+        build_simple_query(query=query, fields=fields) if mode == "simple" else build_query(query=query, fields=fields),
+        rank_field,
     )
     clauses = filter_clauses(filters)
     query_filters = [clause for field, clause in clauses.items() if field not in facets]

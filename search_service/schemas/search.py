@@ -10,8 +10,12 @@ from pydantic import StringConstraints, ValidationInfo, field_validator
 from search_service.query.body import MAX_QUERY_LENGTH, MAX_RESULT_WINDOW, Mode
 from search_service.query.cursor import MAX_CURSOR_LENGTH
 from search_service.query.facets import parse_facets
-from search_service.query.filters import Filter, parse_filters
+from search_service.query.filters import MAX_FILTER_VALUE_LENGTH, Filter, parse_filters
 from search_service.query.sorting import SortKey, parse_sort
+
+# Bounds on the list parameters before any is parsed (the settings bound them further): a URL stays short.
+MAX_LIST_ITEMS = 64
+MAX_FILTER_LENGTH = 2 * MAX_FILTER_VALUE_LENGTH
 
 
 def _split_commas(values: Any) -> Any:
@@ -34,25 +38,33 @@ class SearchParams(Schema):
         description="`query_string`: Lucene syntax, refused with a 400 when malformed. `simple`: "
         '`simple_query_string` (+, |, -, "phrases", parentheses), which never refuses its input',
     )
-    filter: list[str] = Field(
+    filter: list[Annotated[str, StringConstraints(max_length=MAX_FILTER_LENGTH)]] = Field(
         default_factory=list,
+        max_length=MAX_LIST_ITEMS,
         description="Repeatable. `field:value` (exact; quote a value that contains `..`), or `field:low..high`, "
         "`field:low..`, `field:..high` for numbers and dates (inclusive). Values of one field OR together, "
         "different fields AND. Fields: SEARCH_FILTER_FIELDS",
         examples=[["kind:function", "popularity:10.."]],
     )
-    facets: list[str] = Field(
+    facets: list[Annotated[str, StringConstraints(max_length=MAX_FILTER_LENGTH)]] = Field(
         default_factory=list,
+        max_length=MAX_LIST_ITEMS,
         description="Comma-separated fields to count the top values of, among SEARCH_FACET_FIELDS. Each facet "
         "counts with the other fields' filters applied but not its own",
         examples=[["module,kind"]],
     )
     facet_size: int = Field(10, ge=1, description="Values per facet, at most SEARCH_MAX_FACET_SIZE")
-    sort: list[str] = Field(
+    sort: list[Annotated[str, StringConstraints(max_length=MAX_FILTER_LENGTH)]] = Field(
         default_factory=list,
+        max_length=MAX_LIST_ITEMS,
         description="Comma-separated: `score` (relevance) or a field of SEARCH_SORT_FIELDS, `-` before it for "
         "descending. Default `-score`. Ties keep one order from page to page",
         examples=[["-popularity,qualname.raw"]],
+    )
+    rank: Literal["custom", "text"] = Field(
+        "custom",
+        description="`custom`: relevance mixed with SEARCH_RANK_FIELD (popularity) when it is set. "
+        "`text`: relevance alone",
     )
     # `size` is declared before `page` so that page's check can see the validated size.
     size: int = Field(10, ge=1, description="Hits per page, at most SEARCH_MAX_SIZE")

@@ -54,6 +54,9 @@ class Command(BaseCommand):
                 await client.indices.delete(index=index, ignore_unavailable=True)
             if not await client.indices.exists(index=index):
                 await client.indices.create(index=index, mappings=DEMO_MAPPING, settings={"number_of_replicas": 0})
+            else:
+                # An index from an older demo gains the fields added since (adding fields needs no re-index).
+                await client.indices.put_mapping(index=index, properties=DEMO_MAPPING["properties"])
             # tqdm hides itself when stderr is not a terminal (disable=None), so logs stay clean.
             with tqdm(total=len(documents), unit="doc", desc=f"loading {index}", disable=None) as progress:
                 async for _ in async_streaming_bulk(
