@@ -1,6 +1,7 @@
 """The one place where failures become HTTP responses: each has a status and a stable `error` code."""
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +29,7 @@ from ninja.errors import HttpError, ValidationError
 from search_service.admission import Refused
 from search_service.elastic import describe_version_refusal, refuses_client_version
 from search_service.faults import ElasticsearchAnswerMalformed
+from search_service.query.diagnose import SIMPLE_MODE_HINT
 from search_service.query.policy import QueryRefused
 from search_service.renderers import render_json
 
@@ -35,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5
 MAX_REASON_LENGTH = 500
+MAX_QUOTED_QUERY = 100  # of the query Elasticsearch quotes back in its reason
 
 # What Django raises while reading what a client sent (request.GET, request.body: wherever they are first read,
 # which for query parameters is inside the view's parameter parsing). The client's fault, so 4xx, each with its
@@ -54,26 +57,102 @@ def describe_query_error(body: Any) -> str:
 
     Parse failures nest: query_shard_exception -> parse_exception -> parse_exception, the inner ones
     carrying a long list of expected tokens. Keep the first line of each level, drop levels already
-    quoted by the one above, and leave out index names, UUIDs and node ids.
+    quoted by the one above, and leave out index names, UUIDs and node ids. The query each level quotes
+    is cut to MAX_QUOTED_QUERY characters, and its line breaks do not end the level's first line.
     """
-    error = body.get("error") if isinstance(body, dict) else None
-    if not isinstance(error, dict):
-        return "Elasticsearch could not run this query"
-    failed_shards = error.get("failed_shards") or []
-    cause: Any = failed_shards[0].get("reason") if failed_shards else error
     reasons: list[str] = []
-    while isinstance(cause, dict):
-        first_line = str(cause.get("reason") or "").strip().splitlines()[:1]
+    for reason in _query_error_reasons(body):
+        first_line = _shorten_quoted_query(reason).splitlines()[:1]
         if first_line and not any(first_line[0] in earlier for earlier in reasons):
             reasons.append(first_line[0])
-        cause = cause.get("caused_by")
     reason = ": ".join(reasons) or "Elasticsearch could not run this query"
     return reason[:MAX_REASON_LENGTH]
 
 
-def error_response(status: int, error: str, detail: str, *, retry_after: int | None = None) -> HttpResponse:
-    """The one shape of every error answer (schemas.ErrorResponse)."""
-    response = render_json({"error": error, "detail": detail}, status=status)
+def locate_query_error(body: Any, query: str | None) -> int | None:
+    """Where in `query` (`q` as sent) Elasticsearch's parser failed, as a 0-based offset counted, like every
+    `position`, without the whitespace around `q` (the service reads it so); the length of the query when it
+    ended too early. None unless the text Elasticsearch says it parsed is that query itself, since its columns
+    count in that text: the service sends a query re-written from luqum's tree, so this is rare.
+
+    Lucene's parser reads one line (its line is always 1) and counts UTF-16 units: "Encountered ... at line 1,
+    column N" gives the 0-based offset of the token, "Lexical error at line 1, column N" the 1-based column.
+    """
+    if not query or not query.strip():
+        return None
+    parsed = f"Cannot parse '{query.strip()}': "
+    for reason in _query_error_reasons(body):
+        if reason.startswith(parsed):
+            found = _PARSER_COLUMN.match(reason, len(parsed))
+            if found is None or found["line"] != "1":
+                return None
+            return _code_points(query.strip(), int(found["column"]) - (1 if found["lexical"] else 0))
+    return None
+
+
+_PARSER_COLUMN = re.compile(
+    r"(?:(?P<lexical>Lexical error)|Encountered .*) at line (?P<line>\d+), column (?P<column>\d+)\."
+)
+# How Elasticsearch quotes the query it could not parse: "Failed to parse query [TEXT]" and
+# "Cannot parse 'TEXT': Encountered ..." (or ": Lexical error ...").
+_QUOTED_QUERY = (
+    re.compile(r"(Failed to parse query \[)(.*)(\])", re.DOTALL),
+    re.compile(r"(Cannot parse ')(.*)(': (?:Encountered|Lexical error).*)", re.DOTALL),
+)
+
+
+def _query_error_reasons(body: Any) -> list[str]:
+    """The `reason` of each level of Elasticsearch's error (of its first failed shard), outermost first."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return []
+    failed_shards = error.get("failed_shards") or []
+    cause: Any = failed_shards[0].get("reason") if failed_shards else error
+    reasons: list[str] = []
+    while isinstance(cause, dict):
+        reasons.append(str(cause.get("reason") or "").strip())
+        cause = cause.get("caused_by")
+    return reasons
+
+
+def _shorten_quoted_query(reason: str) -> str:
+    """`reason` with the query it quotes on one line and at most MAX_QUOTED_QUERY characters long."""
+    for pattern in _QUOTED_QUERY:
+        found = pattern.fullmatch(reason)
+        if found is not None:
+            text = " ".join(found[2].split())
+            if len(text) > MAX_QUOTED_QUERY:
+                text = text[:MAX_QUOTED_QUERY] + "…"
+            return found[1] + text + found[3]
+    return reason
+
+
+def _code_points(text: str, utf16_units: int) -> int:
+    """The offset in `text` as Python counts (code points) of an offset as Java counts (UTF-16 units)."""
+    units = 0
+    for index, char in enumerate(text):
+        if units >= utf16_units:
+            return index
+        units += 2 if ord(char) > 0xFFFF else 1
+    return len(text)
+
+
+def error_response(
+    status: int,
+    error: str,
+    detail: str,
+    *,
+    retry_after: int | None = None,
+    position: int | None = None,
+    hint: str | None = None,
+) -> HttpResponse:
+    """The one shape of every error answer (schemas.ErrorResponse); `position` and `hint` only when known."""
+    data: dict[str, Any] = {"error": error, "detail": detail}
+    if position is not None:
+        data["position"] = position
+    if hint is not None:
+        data["hint"] = hint
+    response = render_json(data, status=status)
     if retry_after is None and status == 503:
         retry_after = RETRY_AFTER_SECONDS
     if retry_after is not None:
@@ -113,7 +192,7 @@ def register_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(QueryRefused)
     def query_refused(request: HttpRequest, exc: QueryRefused) -> HttpResponse:
-        return error_response(400, exc.code, exc.detail)
+        return error_response(400, exc.code, exc.detail, position=exc.position, hint=exc.hint)
 
     @api.exception_handler(Refused)
     def too_many_requests(request: HttpRequest, exc: Refused) -> HttpResponse:
@@ -161,7 +240,10 @@ def register_error_handlers(api: NinjaAPI) -> None:
                     "elasticsearch_incompatible",
                     "The service's Elasticsearch client does not match the server's version",
                 )
-            return error_response(400, "invalid_query", describe_query_error(exc.body))
+            detail = describe_query_error(exc.body)
+            position = locate_query_error(exc.body, request.GET.get("q"))
+            hint = SIMPLE_MODE_HINT if "Cannot parse '" in detail else None  # a syntax error: simple mode has none
+            return error_response(400, "invalid_query", detail, position=position, hint=hint)
         if status == 404:
             logger.error("Elasticsearch index missing: %s", exc)
             return error_response(503, "index_unavailable", "The search index does not exist yet; try again later")

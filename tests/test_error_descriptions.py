@@ -2,7 +2,7 @@
 
 import pytest
 
-from search_service.errors import describe_query_error, describe_validation_errors
+from search_service.errors import describe_query_error, describe_validation_errors, locate_query_error
 
 PARSE_FAILURE = {
     "error": {
@@ -69,3 +69,58 @@ def test_validation_errors_name_the_parameter_first():
     ]
 
     assert describe_validation_errors(errors) == "size: must be at most 100; q: Field required"
+
+
+def parse_failure(query: str, reason: str) -> dict[str, object]:
+    """Elasticsearch's answer when its parser refuses `query`, as PARSE_FAILURE nests it."""
+    return {
+        "error": {
+            "failed_shards": [
+                {
+                    "reason": {
+                        "reason": f"Failed to parse query [{query}]",
+                        "caused_by": {
+                            "reason": f"Cannot parse '{query}': {reason}\nWas expecting one of:\n  <AND>",
+                            "caused_by": {"reason": f"{reason}\nWas expecting one of:\n  <AND>"},
+                        },
+                    }
+                }
+            ]
+        }
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "sent", "reason", "position"),
+    [
+        # "Encountered" counts the token's offset from 0; "Lexical error" its column from 1.
+        ("(json))", "(json))", 'Encountered " ")" ") "" at line 1, column 6.', 6),
+        ("json AND", "json AND", 'Encountered "<EOF>" at line 1, column 8.', 8),
+        ("a/b", "a/b", 'Lexical error at line 1, column 4.  Encountered: <EOF> after prefix "/b"', 3),
+        # Java counts UTF-16 units: the emoji is two of them, one character.
+        ("😀 (b))", "😀 (b))", 'Encountered " ")" ") "" at line 1, column 7.', 6),
+        # The whitespace around q is not part of the query checked and sent.
+        ("(json))", "  (json))  ", 'Encountered " ")" ") "" at line 1, column 6.', 6),
+        # Columns of another text (the re-written query) say nothing about q.
+        ("(a\\-b))", "(a-b))", 'Encountered " ")" ") "" at line 1, column 7.', None),
+        ("a/b", None, 'Lexical error at line 1, column 4.  Encountered: <EOF> after prefix "/b"', None),
+        ("a/b", "a/b", "something without a column", None),
+    ],
+)
+def test_query_error_position_is_read_from_the_column_of_the_query_sent(query, sent, reason, position):
+    assert locate_query_error(parse_failure(query, reason), sent) == position
+
+
+def test_query_error_position_of_unexpected_shape_is_unknown():
+    assert locate_query_error({"error": "flat"}, "json") is None
+
+
+def test_query_error_quotes_a_long_query_cut_and_on_one_line():
+    query = "word\n" * 100
+
+    detail = describe_query_error(parse_failure(query, 'Encountered "<EOF>" at line 1, column 500.'))
+
+    assert "\n" not in detail
+    assert "word word" in detail
+    assert query.replace("\n", " ")[:101] not in detail
+    assert detail.endswith('…\': Encountered "<EOF>" at line 1, column 500.')

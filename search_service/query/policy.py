@@ -11,15 +11,16 @@ parsers to read differently.
 from dataclasses import dataclass
 from decimal import InvalidOperation
 
-from luqum.exceptions import ParseError
 from luqum.parser import parser
 
+from search_service.query.diagnose import SIMPLE_MODE_HINT, diagnose_syntax
 from search_service.query.rewrite import TreeWriter
 from search_service.query.rules import QueryCost, QueryPolicy, QueryRefused, policy_from_settings, too_many_clauses
 
 __all__ = ["CheckedQuery", "QueryCost", "QueryPolicy", "QueryRefused", "check_query", "policy_from_settings"]
 
 _PLAIN_WORDS_EXCLUDED = frozenset({"AND", "OR", "NOT", "TO"})
+MAX_REASON_LENGTH = 100
 
 
 @dataclass(frozen=True)
@@ -40,16 +41,17 @@ def check_query(query: str, policy: QueryPolicy) -> CheckedQuery:
         return CheckedQuery(text=" ".join(plain), cost=QueryCost(clauses=len(plain)))
     try:
         tree = parser.parse(query)
-    except (ParseError, InvalidOperation, RecursionError) as error:
-        # luqum raises decimal's InvalidOperation for `x^1.2.3`, RecursionError for absurd nesting.
-        raise QueryRefused("invalid_query", f"Cannot parse the query: {_parse_reason(error)}") from None
+    except (ValueError, InvalidOperation, RecursionError) as error:
+        # luqum's ParseError is a ValueError, and so is int()'s for a phrase's slop (`"a b"~1.5`); it raises
+        # decimal's InvalidOperation for `x^1.2.3`, RecursionError for absurd nesting.
+        raise _unparseable(query, error) from None
     writer = TreeWriter(policy)
     try:
         text = writer.write(tree, depth=0, field=None)
     except QueryRefused:
         raise
     except (ValueError, RecursionError) as error:  # a value luqum accepted that cannot be written back
-        raise QueryRefused("invalid_query", f"Cannot parse the query: {_parse_reason(error)}") from None
+        raise _unparseable(query, error) from None
     cost = writer.cost()
     highlight_text = " OR ".join(writer.plain_terms) if cost.expands_terms else None
     return CheckedQuery(text=text, cost=cost, highlight_text=highlight_text)
@@ -65,9 +67,24 @@ def _plain_words(query: str) -> list[str] | None:
     return None
 
 
+def _unparseable(query: str, error: BaseException) -> QueryRefused:
+    """The refusal of a query luqum cannot read: what is wrong and where when diagnose finds it, luqum's own
+    reason otherwise; and, either way, the forgiving syntax as another way to ask."""
+    problem = diagnose_syntax(query)
+    if problem is not None:
+        return QueryRefused(
+            "invalid_query",
+            f"Cannot parse the query: {problem.detail}",
+            position=problem.position,
+            hint=SIMPLE_MODE_HINT,
+        )
+    return QueryRefused("invalid_query", f"Cannot parse the query: {_parse_reason(error)}", hint=SIMPLE_MODE_HINT)
+
+
 def _parse_reason(error: BaseException) -> str:
     if isinstance(error, InvalidOperation):
         return "a boost or distance is not a number"
     if isinstance(error, RecursionError):
         return "too deeply nested"
-    return str(error)
+    reason = str(error)  # luqum's "Illegal character" quotes the rest of the query: keep the echo short
+    return reason if len(reason) <= MAX_REASON_LENGTH else reason[:MAX_REASON_LENGTH] + "…"

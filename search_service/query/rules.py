@@ -9,12 +9,17 @@ if TYPE_CHECKING:
 
 
 class QueryRefused(ValueError):
-    """The query is refused before Elasticsearch sees it; `code` is the API's stable `error` code."""
+    """The query is refused before Elasticsearch sees it; `code` is the API's stable `error` code.
 
-    def __init__(self, code: str, detail: str) -> None:
+    `position` (the 0-based offset in the query of what is wrong) and `hint` (another way to ask) when known.
+    """
+
+    def __init__(self, code: str, detail: str, *, position: int | None = None, hint: str | None = None) -> None:
         super().__init__(detail)
         self.code = code
         self.detail = detail
+        self.position = position
+        self.hint = hint
 
 
 @dataclass(frozen=True)

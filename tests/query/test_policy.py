@@ -115,6 +115,25 @@ def test_refusals_have_their_own_codes(query, code):
     assert refused.detail
 
 
+def test_a_syntax_error_says_where_and_offers_the_simple_syntax():
+    refused = refusal("title:(unclosed")
+
+    assert refused.position == 6
+    assert refused.detail.startswith("Cannot parse the query: the ( at position 6 ")
+    assert refused.hint == "Search for the words as typed with mode=simple"
+
+
+def test_a_phrase_slop_luqum_cannot_read_is_refused_not_raised():
+    # luqum reads it with int(): a plain ValueError, which escaped as a 500 before.
+    assert refusal('"a b"~1.5').position == 5
+
+
+def test_a_refusal_that_is_no_syntax_error_has_no_position_or_hint():
+    refused = refusal("secret:x")
+
+    assert (refused.position, refused.hint) == (None, None)
+
+
 def test_a_refused_field_names_the_open_ones():
     assert refusal("secret:x").detail == "cannot search secret; fields open to search: title, body, meta.*"
 
