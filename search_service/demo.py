@@ -8,6 +8,7 @@ import importlib
 import importlib.util
 import inspect
 import io
+import os
 import pkgutil
 import sys
 import warnings
@@ -20,6 +21,12 @@ from typing import Any
 SKIPPED_MODULES = frozenset(
     {"antigravity", "this", "idlelib", "tkinter", "turtle", "turtledemo", "test", "lib2to3", "ensurepip"}
 )
+
+# A default longer than this in a signature is not worth reading (and may be runtime state): it reads `…`.
+MAX_DEFAULT_REPR = 80
+# A string default equal to an environment variable's value is redacted when at least this long (shorter ones,
+# `1` or `utf-8`, are everyday defaults that an environment may happen to hold too).
+MIN_ENVIRONMENT_VALUE = 8
 
 # `simple` splits `json.JSONDecoder.decode` into json / jsondecoder / decode, so `json` finds its members.
 # Language analyzers such as `english` live in a module (analysis-common) that Elastic's test
@@ -204,10 +211,7 @@ def _document(module: str, qualname: str, kind: str, obj: object) -> dict[str, A
     docstring = inspect.getdoc(obj)
     if not docstring:
         return None
-    try:
-        signature = str(inspect.signature(obj)) if callable(obj) else ""
-    except (TypeError, ValueError):
-        signature = ""  # many builtins have no introspectable signature
+    signature = _signature(obj)
     full_name = module if kind == "module" else f"{module}.{qualname}"
     return {
         "_id": full_name,
@@ -219,6 +223,45 @@ def _document(module: str, qualname: str, kind: str, obj: object) -> dict[str, A
         "summary": docstring.strip().splitlines()[0],
         "docstring": docstring,
     }
+
+
+def _signature(obj: object) -> str:
+    """The signature as written in help(), with defaults that are this process's own state left out.
+
+    A default is evaluated at import: `cgi.parse(environ=os.environ)` prints the loader's whole environment
+    (credentials included) and `platform.architecture(executable=sys.executable)` a local path. Those would
+    be indexed and served to anyone, so such a default reads `…`.
+    """
+    if not callable(obj):
+        return ""
+    try:
+        signature = inspect.signature(obj)
+    except (TypeError, ValueError):
+        return ""  # many builtins have no introspectable signature
+    parameters = [
+        parameter.replace(default=_Redacted()) if _is_local_state(parameter.default) else parameter
+        for parameter in signature.parameters.values()
+    ]
+    return str(signature.replace(parameters=parameters))
+
+
+class _Redacted:
+    def __repr__(self) -> str:
+        return "…"
+
+
+# Where a default that names this machine would point: the interpreter, its prefixes, the working directory.
+_LOCAL_PATHS = tuple({sys.prefix, sys.base_prefix, sys.exec_prefix, os.getcwd(), os.path.expanduser("~")} - {"/"})
+
+
+def _is_local_state(default: object) -> bool:
+    if default is os.environ or isinstance(default, type(os.environ)):
+        return True
+    if isinstance(default, (str, bytes)):
+        text = os.fsdecode(default)
+        secrets = (value for value in os.environ.values() if len(value) >= MIN_ENVIRONMENT_VALUE)
+        return any(text.startswith(path) for path in _LOCAL_PATHS) or text in secrets
+    return len(repr(default)) > MAX_DEFAULT_REPR
 
 
 def _kind(obj: object) -> str | None:
