@@ -3,6 +3,7 @@
 import logging
 from pathlib import Path
 
+from search_service.database import database_config
 from search_service.settings import load_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -27,6 +28,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "search_service.middleware.allowed_hosts_middleware",
     "search_service.middleware.rate_limit_middleware",
+    "search_service.analytics.middleware.search_analytics_middleware",
     "search_service.middleware.method_not_allowed_as_json",
     "servestatic.middleware.ServeStaticMiddleware",
 ]
@@ -39,8 +41,9 @@ ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
 WSGI_APPLICATION = "config.wsgi.application"
 
-# The service stores nothing itself; Elasticsearch holds the data.
-DATABASES: dict[str, dict[str, str]] = {}
+# Elasticsearch holds the documents; the database only search analytics (search_service/database.py).
+DATABASES = {"default": database_config(SEARCH, BASE_DIR)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TEMPLATES = [
     {

@@ -2,7 +2,7 @@
 
 from ninja import NinjaAPI
 
-from search_service.endpoints import documents, health, search, suggest
+from search_service.endpoints import analytics, documents, health, search, suggest
 from search_service.errors import register_error_handlers
 from search_service.renderers import OrjsonRenderer
 
@@ -14,5 +14,5 @@ api = NinjaAPI(
     renderer=OrjsonRenderer(),
 )
 register_error_handlers(api)
-for router in (search.router, suggest.router, documents.router, health.router):
+for router in (search.router, suggest.router, documents.router, health.router, analytics.router):
     api.add_router("", router)

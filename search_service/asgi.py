@@ -38,8 +38,8 @@ class SearchASGIHandler(ASGIHandler):
     """Django's ASGI handler with three changes.
 
     - It speaks the `lifespan` protocol, which Django's refuses: startup has nothing to do (the
-      Elasticsearch client is made lazily, inside the serving loop); shutdown closes the client, so no
-      aiohttp session is left unclosed when a worker stops.
+      Elasticsearch client and the analytics writer start lazily, inside the serving loop); shutdown writes
+      the analytics rows still buffered and closes the client, so no aiohttp session is left unclosed.
     - It refuses a request that announces a body (413 `body_not_allowed`) before reading any of it. Every
       endpoint is GET, and Django reads a whole body before any check, spooling it to a temporary file past
       FILE_UPLOAD_MAX_MEMORY_SIZE, on any path and for any Host: one POST could write gigabytes to disk.
@@ -48,7 +48,9 @@ class SearchASGIHandler(ASGIHandler):
       the ORM gets a thread of its own. This service has none on the request path: `response.close()`
       only fires `request_finished`, whose remaining receivers are quick and non-blocking (the database
       ones are disconnected in apps.py). Those hops were a quarter of the service's CPU time per
-      request (README, Benchmarks). Anyone adding ORM calls or sync middleware must restore them.
+      request (README, Benchmarks). The ORM is used only through its async interface (analytics/), which
+      runs it in asgiref's one shared thread and checks the connection there; anyone adding sync
+      middleware or sync views must restore the hops.
     """
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -65,6 +67,9 @@ class SearchASGIHandler(ASGIHandler):
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                from search_service.analytics.recorder import stop_recorder  # imports models: after setup
+
+                await stop_recorder()  # after the last request: uvicorn runs this once they have all finished
                 await close_client()
                 await send({"type": "lifespan.shutdown.complete"})
                 return

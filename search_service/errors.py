@@ -27,6 +27,7 @@ from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 
 from search_service.admission import Refused
+from search_service.analytics.auth import AnalyticsOff, NotAuthenticated
 from search_service.elastic import describe_version_refusal, refuses_client_version
 from search_service.faults import ElasticsearchAnswerMalformed
 from search_service.query.diagnose import SIMPLE_MODE_HINT
@@ -193,6 +194,16 @@ def register_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(QueryRefused)
     def query_refused(request: HttpRequest, exc: QueryRefused) -> HttpResponse:
         return error_response(400, exc.code, exc.detail, position=exc.position, hint=exc.hint)
+
+    @api.exception_handler(AnalyticsOff)
+    def analytics_off(request: HttpRequest, exc: AnalyticsOff) -> HttpResponse:
+        return error_response(404, "not_found", "No such endpoint")
+
+    @api.exception_handler(NotAuthenticated)
+    def not_authenticated(request: HttpRequest, exc: NotAuthenticated) -> HttpResponse:
+        response = error_response(401, "unauthorized", exc.detail)
+        response["WWW-Authenticate"] = exc.challenge
+        return response
 
     @api.exception_handler(Refused)
     def too_many_requests(request: HttpRequest, exc: Refused) -> HttpResponse:

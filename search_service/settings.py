@@ -115,6 +115,21 @@ class ServiceSettings(BaseSettings):
     # Above the 1,000-connection burst one worker carries in the benchmarks; kept below the file-descriptor limit.
     max_connections: int = Field(default=2_000, ge=1, le=1_000_000)
 
+    # The database (search analytics): any Django database as a URL (dj-database-url: postgres://..., sqlite:///...);
+    # unset, SQLite in DATA_DIR (a relative DATA_DIR is under the project's root).
+    database_url: SecretStr | None = None
+    data_dir: Path = Path("data")
+    # Search analytics (analytics/): every search recorded, in batches off the request path. README, "Analytics".
+    search_analytics: bool = True
+    search_analytics_query_text: bool = True  # false: no query text is stored (privacy)
+    # The bearer token for /analytics/*; unset, those endpoints answer 404.
+    analytics_token: SecretStr | None = Field(default=None, min_length=16)
+    # Rows waiting for the database, per worker; past this, new rows are dropped and counted (a search never waits).
+    search_analytics_buffer: int = Field(default=10_000, ge=1, le=1_000_000)
+    search_analytics_batch: int = Field(default=500, ge=1, le=10_000)  # written once this many wait ...
+    search_analytics_flush_interval: float = Field(default=1.0, gt=0, le=60)  # ... or after this many seconds
+    search_analytics_retention_days: int = Field(default=30, ge=1, le=3_650)  # manage.py prune_analytics
+
     django_secret_key: SecretStr = SecretStr("insecure-development-key-change-me")
     django_debug: bool = False
     django_allowed_hosts: Annotated[list[str], NoDecode] = ["localhost", "127.0.0.1", "[::1]"]

@@ -114,6 +114,8 @@ def service_settings(**overrides: Any) -> ServiceSettings:
         "search_rate_limit": "",
         "search_expensive_rate_limit": "",
         "search_refusal_delay": 0,
+        # Recording needs the database, which only the analytics tests give (tests/analytics/).
+        "search_analytics": False,
     }
     if "elasticsearch_request_timeout" in overrides and "search_timeout" not in overrides:
         # SEARCH_TIMEOUT must stay below the request timeout; tests that shorten one shorten both.

@@ -13,6 +13,7 @@ from ninja import Query, Router
 
 from search_service import pagination
 from search_service.admission import admit, is_expensive
+from search_service.analytics.middleware import note_outcome
 from search_service.elastic import get_client
 from search_service.faults import ElasticsearchAnswerMalformed
 from search_service.query.body import build_search_body
@@ -66,6 +67,7 @@ async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpRespo
         facets=params.facets,
         next_cursor=None if next_cursor is None else write_cursor(next_cursor, key=settings.SECRET_KEY),
     )
+    note_outcome(request, total_hits=answer["total"]["value"], took_ms=answer["took_ms"])
     return render_json(answer)
 
 

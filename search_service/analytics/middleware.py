@@ -1,0 +1,45 @@
+"""Feeds every request to /search to the recorder, after the answer is made: what it asked, its status, what it
+found (set on the request by the view: note_outcome), how long it took. Async-only, so it costs no thread hop."""
+
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils.decorators import async_only_middleware
+
+from search_service.analytics.record import SearchOutcome, search_row
+from search_service.analytics.recorder import recorder_for
+
+RECORDED_PATHS = frozenset({"/search"})
+_OUTCOME = "_search_outcome"
+
+
+def note_outcome(request: HttpRequest, *, total_hits: int, took_ms: int | None) -> None:
+    """Called by the search view once Elasticsearch has answered."""
+    setattr(request, _OUTCOME, SearchOutcome(total_hits, took_ms))
+
+
+@async_only_middleware
+def search_analytics_middleware(
+    get_response: Callable[[HttpRequest], Awaitable[HttpResponse]],
+) -> Callable[[HttpRequest], Awaitable[HttpResponse]]:
+    async def middleware(request: HttpRequest) -> HttpResponse:
+        config = settings.SEARCH
+        if not config.search_analytics or request.path not in RECORDED_PATHS:
+            return await get_response(request)
+        began = time.perf_counter()
+        response = await get_response(request)
+        row = search_row(
+            request.GET,
+            status=response.status_code,
+            outcome=getattr(request, _OUTCOME, None),
+            latency_ms=(time.perf_counter() - began) * 1000,
+            timestamp=datetime.now(UTC),
+            keep_query_text=config.search_analytics_query_text,
+        )
+        recorder_for(config).record(row)
+        return response
+
+    return middleware

@@ -1,0 +1,68 @@
+"""GET /analytics/*: what people search for, what finds nothing, what is slow; and the recorder's own counts.
+Only with the analytics token (analytics/auth.py)."""
+
+from django.conf import settings
+from django.http import HttpRequest
+from ninja import Query, Router
+
+from search_service.analytics.auth import AnalyticsToken
+from search_service.analytics.recorder import recorder_for
+from search_service.analytics.reports import Report, Window, run_report
+from search_service.schemas.analytics import QueryStats, RecorderResponse, ReportResponse, WindowParams
+from search_service.schemas.common import ErrorResponse
+
+router = Router(tags=["analytics"], auth=AnalyticsToken())
+
+ANALYTICS_ERRORS = {code: ErrorResponse for code in (401, 404, 422, 429, 500, 503)}
+
+
+async def _report(report: Report, params: WindowParams) -> ReportResponse:
+    assert params.since is not None, "WindowParams fills it in"
+    assert params.until is not None, "WindowParams fills it in"
+    window = Window(since=params.since, until=params.until, limit=params.limit)
+    queries = [QueryStats(**row) async for row in run_report(report, window)]
+    return ReportResponse(since=window.since, until=window.until, queries=queries)
+
+
+@router.get(
+    "/analytics/top-queries",
+    response={200: ReportResponse, **ANALYTICS_ERRORS},
+    summary="The most frequent queries in a time window",
+)
+async def top_queries(request: HttpRequest, params: Query[WindowParams]) -> ReportResponse:
+    return await _report("top-queries", params)
+
+
+@router.get(
+    "/analytics/zero-results",
+    response={200: ReportResponse, **ANALYTICS_ERRORS},
+    summary="The queries that most often found nothing",
+)
+async def zero_results(request: HttpRequest, params: Query[WindowParams]) -> ReportResponse:
+    return await _report("zero-results", params)
+
+
+@router.get(
+    "/analytics/slow",
+    response={200: ReportResponse, **ANALYTICS_ERRORS},
+    summary="The queries with the highest median latency (answered searches only)",
+)
+async def slow(request: HttpRequest, params: Query[WindowParams]) -> ReportResponse:
+    return await _report("slow", params)
+
+
+@router.get(
+    "/analytics/recorder",
+    response={200: RecorderResponse, **ANALYTICS_ERRORS},
+    summary="This worker's recorder: rows buffered, written, dropped",
+)
+async def recorder(request: HttpRequest) -> RecorderResponse:
+    config = settings.SEARCH
+    stats = recorder_for(config).stats()
+    return RecorderResponse(
+        enabled=config.search_analytics,
+        buffered=stats.buffered,
+        written=stats.written,
+        dropped=stats.dropped,
+        failed_writes=stats.failed_writes,
+    )

@@ -1,0 +1,5 @@
+"""The service's own tables: what Elasticsearch does not hold."""
+
+from search_service.models.search_record import SearchRecord
+
+__all__ = ["SearchRecord"]

@@ -1,0 +1,119 @@
+"""Searches recorded through the real service, node and database; and the graceful stop that loses nothing."""
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from search_service.analytics.recorder import stop_recorder
+from search_service.models import SearchRecord
+from tests.conftest import ES_PASSWORD, ES_URL, REPO, free_port
+from tests.test_serve import image_command, wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def search_and_write(api, *queries: str, **params) -> list[SearchRecord]:
+    for query in queries:
+        await api.get("/search", params={"q": query, **params})
+    await stop_recorder()  # as the lifespan's shutdown does
+    return [record async for record in SearchRecord.objects.order_by("id")]
+
+
+async def test_every_search_is_recorded_with_what_it_found(api, configure_service):
+    configure_service(search_analytics=True)
+    records = await search_and_write(api, "JSON  dumps", "nothingmatchesthis", "title:(")
+    assert [(r.query, r.status, r.total_hits, r.zero_results) for r in records] == [
+        ("json dumps", 200, records[0].total_hits, False),
+        ("nothingmatchesthis", 200, 0, True),
+        ("title:(", 400, None, False),
+    ]
+    assert (records[0].total_hits or 0) > 0
+    assert records[0].elasticsearch_took_ms is not None
+    assert all(r.latency_ms > 0 for r in records)
+
+
+async def test_filters_mode_and_page_are_recorded(api, configure_service):
+    configure_service(search_analytics=True)
+    [record] = await search_and_write(api, "paginated", mode="simple", filter="kind:function", page=2, size=5)
+    assert (record.mode, record.filters, record.page, record.status) == ("simple", ["kind:function"], 2, 200)
+
+
+async def test_privacy_stores_no_query_text(api, configure_service):
+    configure_service(search_analytics=True, search_analytics_query_text=False)
+    records = await search_and_write(api, "my private search", "json")
+    assert [r.query for r in records] == [None, None]
+    assert [r.status for r in records] == [200, 200]
+
+
+async def test_recording_off_writes_nothing(api, configure_service):
+    configure_service(search_analytics=False)
+    assert await search_and_write(api, "json", "nothingmatchesthis") == []
+
+
+async def test_other_endpoints_are_not_recorded(api, configure_service):
+    configure_service(search_analytics=True)
+    await api.get("/suggest", params={"prefix": "js"})
+    await api.get("/health")
+    assert await search_and_write(api) == []
+
+
+def test_a_thousand_concurrent_searches_are_a_thousand_rows_after_a_graceful_stop(fixture_index, tmp_path):
+    """The container's start command with its own SQLite file: migrated at start-up, searched 1,000 times at
+    once, stopped with SIGTERM (as an orchestrator stops it), then counted."""
+    port = free_port()
+    env = {
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "1",
+        "ELASTICSEARCH_HOSTS": ES_URL,
+        "ELASTICSEARCH_USERNAME": "elastic",
+        "ELASTICSEARCH_PASSWORD": ES_PASSWORD,
+        "ELASTICSEARCH_INDEX": fixture_index,
+        "DATA_DIR": str(tmp_path),
+        "SEARCH_RATE_LIMIT": "",  # one client address sends all of them
+        "SEARCH_ANALYTICS_BATCH": "100",
+        "SEARCH_ANALYTICS_FLUSH_INTERVAL": "30",  # so that most rows are still buffered at the stop
+    }
+    log_path = tmp_path / "serve.log"  # a file, not a pipe: 1,000 access-log lines would fill a pipe and stall it
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(image_command(), cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    try:
+        assert wait_for(f"http://127.0.0.1:{port}/health").status_code == 200
+
+        def query(n: int) -> str:
+            return f"entry{n % 30:02d}" if n % 10 else f"nothing{n}"
+
+        async def search_all() -> list[int]:
+            limits = httpx.Limits(max_connections=1_000)
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=60) as client:
+                answers = await asyncio.gather(*(client.get("/search", params={"q": query(n)}) for n in range(1_000)))
+            return [answer.status_code for answer in answers]
+
+        began = time.monotonic()
+        statuses = asyncio.run(search_all())
+        elapsed = time.monotonic() - began
+        assert statuses == [200] * 1_000, sorted(set(statuses))
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    log = log_path.read_text()
+    assert "Traceback" not in log, log
+    with sqlite3.connect(tmp_path / "search-service.sqlite3") as database:
+        (rows,) = database.execute("select count(*) from search_service_searchrecord").fetchone()
+        (zero,) = database.execute("select count(*) from search_service_searchrecord where zero_results").fetchone()
+    database.close()
+    assert rows == 1_000
+    assert zero == 100  # every tenth searched for nothing{n}
+    print(f"1,000 concurrent searches in {elapsed:.1f} s; {rows} rows after SIGTERM")
