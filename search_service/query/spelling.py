@@ -53,6 +53,20 @@ class _Word:
     spans: tuple[tuple[int, int], ...]  # where the caller wrote it, in any case
 
 
+def found_at_most(result: Any, limit: int) -> bool:
+    """Whether a search answer counted at most `limit` hits. A `gte` total is only a lower bound (counting
+    stopped at SEARCH_TRACK_TOTAL_HITS), and so is the total of a search cut short (a timeout, a failed shard:
+    a struggling cluster, not one to ask for more); a malformed answer is refused elsewhere. All are no."""
+    if _cut_short(result):
+        return False
+    hits = result.get("hits") if isinstance(result, dict) else None
+    total = hits.get("total") if isinstance(hits, dict) else None
+    if not isinstance(total, dict) or total.get("relation") != "eq":
+        return False
+    value = total.get("value")
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= limit
+
+
 def build_spelling_body(query: str, fields: Sequence[str], *, timeout_seconds: float) -> dict[str, Any] | None:
     """The size-0 `_search` body with a term suggester per searched field and the count of documents holding
     each word; None when `query` has no word worth correcting or no field a suggester can read."""
@@ -97,6 +111,8 @@ def spelling_suggestions(query: str, answer: Any) -> list[str]:
     words = _words(query)
     if not words or not isinstance(answer, dict):
         return []
+    if _cut_short(answer):  # its counts are too low, and would make real words look like typos
+        return []
     counts = _word_counts(answer.get("aggregations"), len(words))
     corrections: dict[int, list[str]] = {}
     for number, candidates in _options_by_word(answer.get("suggest"), words).items():
@@ -123,6 +139,13 @@ def spelling_suggestions(query: str, answer: Any) -> list[str]:
         if suggestion != query and suggestion not in suggestions:
             suggestions.append(suggestion)
     return suggestions
+
+
+def _cut_short(answer: Any) -> bool:
+    shards = answer.get("_shards") if isinstance(answer, dict) else None
+    return isinstance(answer, dict) and (
+        answer.get("timed_out") is True or (isinstance(shards, dict) and bool(shards.get("failed")))
+    )
 
 
 def _words(query: str) -> list[_Word]:

@@ -14,6 +14,7 @@ from search_service.query.spelling import (
     MAX_WORDS,
     WORD_COUNTS,
     build_spelling_body,
+    found_at_most,
     spelling_suggestions,
 )
 
@@ -191,6 +192,39 @@ def test_an_option_that_is_not_a_plain_word_is_not_suggested():
     suggest = {"name": [entry("pyhton", 0, *options)]}
 
     assert spelling_suggestions("pyhton", answer(suggest, 0)) == ["python"]
+
+
+@pytest.mark.parametrize("cut_short", [{"timed_out": True}, {"_shards": {"total": 2, "failed": 1}}])
+def test_counts_from_a_search_cut_short_give_no_suggestions(cut_short):
+    suggest = {"docstring": [entry("pyhton", 0, ("python", 0.83, 762))]}
+
+    assert spelling_suggestions("pyhton", answer(suggest, 0) | {"timed_out": False}) == ["python"]
+    assert spelling_suggestions("pyhton", answer(suggest, 0) | cut_short) == []
+
+
+@pytest.mark.parametrize(
+    ("total", "limit", "expected"),
+    [
+        ({"value": 3, "relation": "eq"}, 3, True),
+        ({"value": 0, "relation": "eq"}, 0, True),
+        ({"value": 4, "relation": "eq"}, 3, False),
+        ({"value": 0, "relation": "gte"}, 3, False),  # counting stopped: there may be many more
+        ({"value": True, "relation": "eq"}, 3, False),
+        ({"value": "1", "relation": "eq"}, 3, False),
+        (None, 3, False),
+    ],
+)
+def test_few_hits_means_an_exact_total_within_the_limit(total, limit, expected):
+    assert found_at_most({"hits": {"total": total, "hits": []}}, limit) is expected
+    assert found_at_most([], limit) is False
+
+
+@pytest.mark.parametrize("cut_short", [{"timed_out": True}, {"_shards": {"total": 2, "failed": 1}}])
+def test_the_total_of_a_search_cut_short_is_not_few_hits(cut_short):
+    result = {"hits": {"total": {"value": 0, "relation": "eq"}, "hits": []}, "timed_out": False}
+
+    assert found_at_most(result, 3) is True
+    assert found_at_most(result | cut_short, 3) is False
 
 
 @pytest.mark.parametrize(
