@@ -24,6 +24,9 @@ async def test_searches_in_flight_are_bounded_by_the_pool(
         elasticsearch_hosts=slow_elasticsearch,
         elasticsearch_connections_per_node=pool,
         elasticsearch_request_timeout=30,
+        # One request per search, so that rounds count searches: `json` finds 2 fixture documents, few
+        # enough for a did-you-mean request too.
+        search_did_you_mean_below=-1,
     )
 
     started = time.monotonic()

@@ -1,14 +1,16 @@
 """GET /search: the checked query and parameters, the body built from them, Elasticsearch's answer shaped.
 
-A first page is a `from`/`size` search; a page reached by `cursor` reads a point in time (pagination.py).
+A first page is a `from`/`size` search; a page reached by `cursor` reads a point in time (pagination.py). A first
+page that found few hits also asks for spelling corrections (query/spelling.py).
 """
 
+import logging
 from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from elasticsearch import AsyncElasticsearch
+from elasticsearch import ApiError, AsyncElasticsearch, TransportError
 from ninja import Query, Router
 
 from search_service import pagination
@@ -21,10 +23,12 @@ from search_service.query.cursor import Cursor, read_cursor, search_digest, writ
 from search_service.query.policy import CheckedQuery, check_query, policy_from_settings
 from search_service.query.response import search_response
 from search_service.query.simple import check_simple_query
+from search_service.query.spelling import build_spelling_body, found_at_most, spelling_suggestions
 from search_service.renderers import render_json
 from search_service.schemas import ERRORS, SearchParams, SearchResponse
 from search_service.settings import ServiceSettings
 
+logger = logging.getLogger(__name__)
 router = Router(tags=["search"])
 
 
@@ -55,7 +59,10 @@ async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpRespo
         opens_point_in_time=cursor is not None and cursor.pit_id is None,
     )
     async with admit(config, request.META.get("REMOTE_ADDR"), expensive=expensive):
-        result, next_cursor = await _fetch_page(get_client(), config, params, checked, cursor, digest)
+        client = get_client()
+        result, next_cursor = await _fetch_page(client, config, params, checked, cursor, digest)
+        # A first page only: whoever follows `next` has had the suggestions already.
+        suggestions = [] if cursor is not None else await _did_you_mean(client, config, params.q, result)
     # Rendered straight from Elasticsearch's answer: running every hit's source through the response
     # schema again cost more than the rest of the view. SearchResponse still documents the shape,
     # and the tests hold the two together.
@@ -66,9 +73,30 @@ async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpRespo
         size=params.size,
         facets=params.facets,
         next_cursor=None if next_cursor is None else write_cursor(next_cursor, key=settings.SECRET_KEY),
+        suggestions=suggestions,
     )
     note_outcome(request, total_hits=answer["total"]["value"], took_ms=answer["took_ms"])
     return render_json(answer)
+
+
+async def _did_you_mean(client: AsyncElasticsearch, config: ServiceSettings, query: str, result: Any) -> list[str]:
+    """Corrections of `query` when the search found at most SEARCH_DID_YOU_MEAN_BELOW hits (-1: never)."""
+    below = config.search_did_you_mean_below
+    if below < 0 or not found_at_most(result, below):
+        return []
+    body = build_spelling_body(query, config.search_fields, timeout_seconds=config.search_timeout)
+    if body is None:
+        return []
+    try:
+        # The hits are ready: an extra that fails or is slow must not cost the caller them, nor more than the
+        # search's own time limit of waiting.
+        answer = await client.options(request_timeout=config.search_timeout).search(
+            index=config.elasticsearch_index, body=body
+        )
+    except (ApiError, TransportError) as error:
+        logger.warning("No did-you-mean suggestions, the call failed: %s", error)
+        return []
+    return spelling_suggestions(query, answer.body)
 
 
 async def _fetch_page(

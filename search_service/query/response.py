@@ -70,6 +70,7 @@ def search_response(
     size: int,
     facets: Sequence[str] = (),
     next_cursor: str | None = None,
+    suggestions: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Shape Elasticsearch's answer for the caller; ElasticsearchAnswerMalformed if it is not a search result."""
     _require(isinstance(result, dict), "no JSON object")
@@ -100,4 +101,5 @@ def search_response(
         "next": next_cursor,
         "hits": [_hit(hit) for hit in hits["hits"]],
         "facets": facets_from_answer(result.get("aggregations"), facets),
+        "suggestions": list(suggestions),
     }

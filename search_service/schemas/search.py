@@ -186,3 +186,10 @@ class SearchResponse(Schema):
     facets: dict[str, list[FacetValue]] = Field(
         description="Per field asked in `facets`, its top values with the number of matching documents"
     )
+    suggestions: list[str] = Field(
+        default_factory=list,
+        description="Did you mean: on a first page that found at most SEARCH_DID_YOU_MEAN_BELOW hits, up to 3 "
+        "rewrites of `q`, best first, each misspelt word replaced by a close word from the searched fields "
+        "that far more documents hold. Empty otherwise",
+        examples=[["python"]],
+    )

@@ -45,6 +45,7 @@ def test_a_search_answer_is_shaped_as_documented():
         "size": 10,
         "next": None,
         "facets": {},
+        "suggestions": [],
         "hits": [
             {
                 "id": "a",
@@ -55,6 +56,10 @@ def test_a_search_answer_is_shaped_as_documented():
             }
         ],
     }
+
+
+def test_suggestions_are_passed_on():
+    assert search_response(ANSWER, query="a", page=1, size=10, suggestions=("b", "c"))["suggestions"] == ["b", "c"]
 
 
 def test_partial_results_say_so_and_name_the_kinds_of_failure_only():
