@@ -115,6 +115,10 @@ class ServiceSettings(BaseSettings):
     # Above the 1,000-connection burst one worker carries in the benchmarks; kept below the file-descriptor limit.
     max_connections: int = Field(default=2_000, ge=1, le=1_000_000)
 
+    # The search page at `/` (search_service/page.py): on for trying the service, off where only the API
+    # should answer (then `/` is a 404; the page's static files stay, they reveal nothing).
+    search_page: bool = True
+
     django_secret_key: SecretStr = SecretStr("insecure-development-key-change-me")
     django_debug: bool = False
     django_allowed_hosts: Annotated[list[str], NoDecode] = ["localhost", "127.0.0.1", "[::1]"]
