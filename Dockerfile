@@ -37,7 +37,8 @@ COPY manage.py ./
 COPY config ./config
 COPY search_service ./search_service
 COPY scripts/serve ./scripts/serve
-# The static files (the OpenAPI page's), with their gzip variants, into STATIC_ROOT, owned by root: read-only.
+# The static files (the OpenAPI page's and the search page's), with their gzip variants, into STATIC_ROOT, owned by
+# root: read-only.
 RUN python manage.py collectstatic --noinput --verbosity 0
 USER 10001:10001
 EXPOSE 8000

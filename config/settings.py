@@ -16,7 +16,7 @@ ALLOWED_HOSTS = SEARCH.django_allowed_hosts
 
 INSTALLED_APPS = [
     "servestatic",  # its configuration checks (manage.py check)
-    "django.contrib.staticfiles",  # finds the OpenAPI page's Swagger UI assets shipped with ninja; collectstatic
+    "django.contrib.staticfiles",  # finds ninja's Swagger UI assets and the search page's; collectstatic
     "ninja",
     "search_service",
 ]
@@ -53,7 +53,8 @@ TEMPLATES = [
     }
 ]
 
-# Static files (the OpenAPI page's Swagger UI) are served by the app itself in every mode, by ServeStatic.
+# Static files (the OpenAPI page's Swagger UI, the search page's script and style) are served by the app itself in
+# every mode, by ServeStatic.
 # The image runs `collectstatic` at build time: STATIC_ROOT then holds every file and its gzip variant, which is
 # served to clients that accept it. Without it (tests, `make dev`) the files are served from where the apps ship them.
 STATIC_URL = "static/"

@@ -115,6 +115,10 @@ class ServiceSettings(BaseSettings):
     # Above the 1,000-connection burst one worker carries in the benchmarks; kept below the file-descriptor limit.
     max_connections: int = Field(default=2_000, ge=1, le=1_000_000)
 
+    # The search page at `/` (search_service/page.py): on for trying the service, off where only the API
+    # should answer (then `/` is a 404; the page's static files stay, they reveal nothing).
+    search_page: bool = True
+
     # The database (search analytics): any Django database as a URL (dj-database-url: postgres://..., sqlite:///...);
     # unset, SQLite in DATA_DIR (a relative DATA_DIR is under the project's root).
     database_url: SecretStr | None = None

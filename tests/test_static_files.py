@@ -1,4 +1,5 @@
-"""Static files: the OpenAPI page's assets are served by the app itself, as a browser loads them."""
+"""Static files: the assets of the OpenAPI page and of the search page are served by the app itself, as a browser
+loads them."""
 
 from html.parser import HTMLParser
 from urllib.parse import urljoin
@@ -6,7 +7,6 @@ from urllib.parse import urljoin
 import pytest
 
 from search_service.settings import ServiceSettings
-from tests.conftest import service_settings
 
 DEFAULT_RATE_LIMIT = ServiceSettings.model_fields["search_rate_limit"].default
 
@@ -34,19 +34,23 @@ class AssetCollector(HTMLParser):
             self.urls.append(attributes["href"])
 
 
-async def docs_assets(api) -> list[str]:
-    page = await api.get("/docs")
+PAGES = ["/docs", "/"]
+
+
+async def page_assets(api, path: str = "/docs") -> list[str]:
+    page = await api.get(path)
     assert page.status_code == 200
     collector = AssetCollector()
     collector.feed(page.text)
     return [urljoin(str(page.url), url) for url in collector.urls]
 
 
-async def test_every_asset_of_the_docs_page_is_served_with_its_content_type(api):
-    urls = await docs_assets(api)
+@pytest.mark.parametrize("path", PAGES)
+async def test_every_asset_of_a_page_is_served_with_its_content_type(api, path):
+    urls = await page_assets(api, path)
 
-    # Swagger UI's stylesheet, bundle and start-up script, and the icons.
-    assert len(urls) >= 4, urls
+    # /docs: Swagger UI's stylesheet, bundle and start-up script, and the icons. /: script, stylesheet, icon.
+    assert len(urls) >= 3, urls
     for url in urls:
         response = await api.get(url)
         assert response.status_code == 200, url
@@ -56,10 +60,11 @@ async def test_every_asset_of_the_docs_page_is_served_with_its_content_type(api)
         assert "max-age=" in response.headers["cache-control"], url
 
 
-async def test_a_browser_load_of_the_docs_page_fits_the_default_rate_limit(api, settings):
-    # The page, its assets and the OpenAPI document it then fetches, from one client, at once.
-    settings.SEARCH = service_settings(search_rate_limit=DEFAULT_RATE_LIMIT)
-    urls = [*await docs_assets(api), "/openapi.json"]
+@pytest.mark.parametrize(("path", "then"), [("/docs", "/openapi.json"), ("/", "/search?q=json&facets=module,kind")])
+async def test_a_browser_load_of_a_page_fits_the_default_rate_limit(api, configure_service, path, then):
+    # The page, its assets and what its script then fetches, from one client, at once.
+    configure_service(search_rate_limit=DEFAULT_RATE_LIMIT)
+    urls = [*await page_assets(api, path), then]
 
     for url in urls:
         response = await api.get(url)
@@ -67,7 +72,7 @@ async def test_a_browser_load_of_the_docs_page_fits_the_default_rate_limit(api, 
 
 
 async def test_an_unchanged_asset_is_not_sent_again(api):
-    url = (await docs_assets(api))[0]
+    url = (await page_assets(api))[0]
     first = await api.get(url)
 
     again = await api.get(url, headers={"If-None-Match": first.headers["etag"]})
@@ -84,7 +89,7 @@ async def test_what_is_not_a_static_file_is_a_json_404(api, path):
 
 
 async def test_a_wrong_method_on_a_static_file_is_a_json_405(api):
-    url = (await docs_assets(api))[0]
+    url = (await page_assets(api))[0]
 
     response = await api.request("OPTIONS", url)
 
