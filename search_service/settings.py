@@ -150,6 +150,12 @@ class ServiceSettings(BaseSettings):
         mode="before",
     )(_split_commas)
 
+    @field_validator("database_url", "analytics_token", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # Compose passes `${ANALYTICS_TOKEN:-}` through as an empty string when the operator set nothing.
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("search_fields")
     @classmethod
     def _check_search_fields(cls, fields: list[str]) -> list[str]:
