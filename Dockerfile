@@ -43,7 +43,7 @@ RUN python manage.py collectstatic --noinput --verbosity 0
 # The search analytics database (SQLite, unless DATABASE_URL names another): the one directory the app writes.
 # Mount a volume here to keep it across containers; docker-compose.yml does.
 ENV DATA_DIR=/app/data
-RUN mkdir /app/data && chown 10001:10001 /app/data
+RUN mkdir -p /app/data && chown 10001:10001 /app/data
 USER 10001:10001
 EXPOSE 8000
 # Liveness only: /health answers without touching Elasticsearch, and its successes are not access-logged.
