@@ -6,6 +6,7 @@ import platform
 import re
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -73,6 +74,10 @@ def log(message: str) -> None:
 @contextmanager
 def started(server: Server) -> Iterator[int]:
     """Run `server` until the block ends; yields the pid of the process that serves requests."""
+    # Other checkouts' benchmarks may share the machine: never measure a server that is not ours.
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", server.port)) == 0:
+            raise RuntimeError(f"port {server.port} is taken: something else is listening there")
     port_args = ["--bind", f"127.0.0.1:{server.port}"] if server.command[0] == "gunicorn" else []
     if server.command[0] == "uvicorn":
         port_args = ["--host", "127.0.0.1", "--port", str(server.port)]
