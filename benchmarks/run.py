@@ -1,8 +1,10 @@
-"""`make bench`: measures the service against Elasticsearch itself, against its peers, and under attack.
+"""`make bench`: measures the service against Elasticsearch itself, against its peers, what its search features
+cost, and how it holds under attack.
 
 Starts what it needs (the local Elasticsearch with the demo data, the latency proxy, each server under
 test), drives them with established load generators (ApacheBench, hey, wrk), and writes
-docs/benchmarks/results.md and docs/benchmarks/benchmarks.png. See the README's "Benchmarks" section.
+docs/benchmarks/results.md and docs/benchmarks/benchmarks.png; the feature-cost (benchmarks/features.py) and
+attack (benchmarks/attack/) scenarios write features.md and attack.md. See the README's "Benchmarks" section.
 """
 
 import argparse
@@ -23,7 +25,7 @@ from urllib.parse import urlencode
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks import attack  # noqa: E402
+from benchmarks import attack, features  # noqa: E402
 from benchmarks.harness import (  # noqa: E402
     ES_PASSWORD,
     ES_URL,
@@ -427,10 +429,15 @@ def chart(rows: dict[str, Any], slow: dict[str, Any], connections: list[int], bu
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["attack"], help="run only this scenario (attack: see benchmarks/attack/)")
+    parser.add_argument(
+        "--only",
+        choices=["attack", "features"],
+        help="run only this scenario (attack: see benchmarks/attack/; features: benchmarks/features.py)",
+    )
     parser.add_argument("--seconds", type=int, default=30, help="duration of each wrk run")
     parser.add_argument("--connections", type=int, nargs="+", default=[16, 64])
     parser.add_argument("--bursts", type=int, nargs="+", default=[100, 1000])
+    features.add_arguments(parser)
     attack.add_arguments(parser)
     args = parser.parse_args()
 
@@ -443,6 +450,8 @@ def main() -> None:
         load_demo_index()
     if args.only is None:
         performance_scenarios(args)
+    if args.only in (None, "features"):
+        features.run_from_arguments(args)
     if args.only in (None, "attack"):
         attack.run_from_arguments(args)
 

@@ -28,3 +28,28 @@ def query_mix(count: int = 200, seed: int = 7) -> list[str]:
         first, second = rng.choices(vocabulary, weights=weights, k=2)
         queries.append(f"{first} AND {second}" if i % 4 == 0 else first)
     return queries
+
+
+def sidebar_filters(query: str) -> tuple[str, str]:
+    """The (module, kind) a user would tick after searching `query`: the commonest pair among the documents whose
+    summary holds its words (every document's when none does), so that filtered searches find something."""
+    words = [word.lower() for word in query.split(" AND ")]
+    pairs = Counter(
+        (document["module"], document["kind"])
+        for document in demo_documents()
+        if all(word in document["summary"].lower() for word in words)
+    ) or Counter((document["module"], document["kind"]) for document in demo_documents())
+    return pairs.most_common(1)[0][0]
+
+
+def typed_prefixes(names: int = 40, longest: int = 6, seed: int = 7) -> list[str]:
+    """What a type-ahead box sends while `names` qualified names are typed, keystroke by keystroke (`s`, `sy`,
+    `sys`, `sys.`, `sys.e`, `sys.ex`): the names drawn by popularity, as users look for popular things."""
+    documents = demo_documents()
+    weights = [1 + document["popularity"] for document in documents]
+    rng = random.Random(seed)
+    chosen: dict[str, None] = {}
+    while len(chosen) < names:
+        (document,) = rng.choices(documents, weights=weights)
+        chosen[document["qualname"]] = None
+    return [name[:n] for name in chosen for n in range(1, min(longest, len(name)) + 1)]
