@@ -9,6 +9,7 @@ docs/benchmarks/features.md.
 """
 
 import argparse
+import os
 import shlex
 import sys
 import tempfile
@@ -109,9 +110,10 @@ class Keystrokes:
     failed: int = 0
 
 
-def keystrokes(client: httpx.Client, mixes: dict[str, Mix], requests: int, into: Keystrokes) -> None:
+def keystrokes(client: httpx.Client, mixes: dict[str, Mix], first: int, requests: int, into: Keystrokes) -> None:
+    """Requests `first` to `first + requests` of the suggest and plain mixes, alternating."""
     suggest, plain = mixes[SUGGEST].paths, mixes[PLAIN].paths
-    for i in range(requests):
+    for i in range(first, first + requests):
         for path, times in ((suggest[i % len(suggest)], into.suggest_ms), (plain[i % len(plain)], into.search_ms)):
             started_at = time.perf_counter()
             status = client.get(path).status_code
@@ -136,6 +138,7 @@ def features_scenario(*, connections: list[int], seconds: int, rounds: int, sequ
     server = Server("service", ["scripts/serve"], PORT, env)
     runs: dict[tuple[str, int], list[Measured]] = {}
     typed = Keystrokes()
+    loads: list[float] = []
     es_pid = elasticsearch_pid()
     url = f"http://127.0.0.1:{PORT}"
     with tempfile.TemporaryDirectory() as tmp, started(server) as pid, httpx.Client(base_url=url, timeout=30) as client:
@@ -149,10 +152,11 @@ def features_scenario(*, connections: list[int], seconds: int, rounds: int, sequ
             log(f"features: warm-up, {mix.name}")
             wrk(url, scripts[mix.name], max(connections), 5)
         for r in range(rounds):
-            keystrokes(client, by_name, sequential, typed)
+            keystrokes(client, by_name, r * sequential // rounds, sequential // rounds, typed)
             for c in connections:
                 for mix in mixes if r % 2 == 0 else mixes[::-1]:
                     log(f"features: round {r + 1}/{rounds}, {mix.name}, {c} connections, {seconds}s")
+                    loads.append(os.getloadavg()[0])
                     cpu, es_cpu = cpu_seconds(pid), cpu_seconds(es_pid)
                     result = wrk(url, scripts[mix.name], c, seconds)
                     runs.setdefault((mix.name, c), []).append(
@@ -164,7 +168,7 @@ def features_scenario(*, connections: list[int], seconds: int, rounds: int, sequ
                     )
     minutes = (time.monotonic() - began) / 60
     commands = [command.replace(tmp, "$MIXES") for command in commands_run[first_command:]]
-    write_features_report(mixes, runs, typed, connections, seconds, rounds, minutes, commands)
+    write_features_report(mixes, runs, typed, loads, connections, seconds, rounds, minutes, commands)
 
 
 def _p99(values: list[float]) -> float:
@@ -176,6 +180,7 @@ def write_features_report(
     mixes: list[Mix],
     runs: dict[tuple[str, int], list[Measured]],
     typed: Keystrokes,
+    loads: list[float],
     connections: list[int],
     seconds: int,
     rounds: int,
@@ -198,7 +203,9 @@ def write_features_report(
         f"load comes from 127.0.0.1), against the demo index. wrk drives each mix for {seconds} s at each connection "
         f"count, {rounds} rounds, the order of the mixes reversed every other round; figures are the medians of the "
         "rounds, *vs plain* the median of each round's ratio to the plain search's throughput at the same "
-        "connections. *errors*: non-2xx answers + socket errors, summed over the rounds.",
+        "connections (in brackets the lowest and highest round). *errors*: non-2xx answers + socket errors, summed "
+        f"over the rounds. The 1-minute load average before each run: median {median(loads):.1f}, highest "
+        f"{max(loads):.1f}, on {os.cpu_count()} cores.",
         "",
         "| mix | connections | req/s | p50 ms | p99 ms | errors | vs plain |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -207,40 +214,51 @@ def write_features_report(
         for c in connections:
             results = [m.wrk for m in runs[(mix.name, c)]]
             plain = [m.wrk.requests_per_second for m in runs[(PLAIN, c)]]
-            ratio = median([r.requests_per_second / p for r, p in zip(results, plain, strict=True)])
+            ratios = [r.requests_per_second / p for r, p in zip(results, plain, strict=True)]
+            spread = "" if mix.name == PLAIN else f" ({min(ratios):.0%}–{max(ratios):.0%})"
             lines.append(
                 f"| {mix.name} | {c} | {median([r.requests_per_second for r in results]):,.0f} | "
                 f"{median([r.p50_ms for r in results]):.1f} | {median([r.p99_ms for r in results]):.1f} | "
-                f"{sum(r.errors for r in results)} | {ratio:.0%} |"
+                f"{sum(r.errors for r in results)} | {median(ratios):.0%}{spread} |"
             )
     lines += [
         "",
-        "CPU per request: the service's worker, and the whole Elasticsearch process (anything else that node served "
-        "meanwhile shows in it), medians over every run of the mix. *Found something*: the share of the mix's "
-        "distinct requests that answered with at least one hit or suggestion.",
+        "CPU per request, the figure that stays steadier than throughput on a shared machine: the service's worker, "
+        "and the whole Elasticsearch process (anything else that node served meanwhile shows in it), medians over "
+        "every run of the mix; *vs plain* compares their sum. *Found something*: the share of the mix's distinct "
+        "requests that answered with at least one hit or suggestion.",
         "",
-        "| mix | example request | distinct requests | found something | service CPU ms | Elasticsearch CPU ms |",
-        "| --- | --- | ---: | ---: | ---: | ---: |",
+        "| mix | example request | distinct requests | found something | service CPU ms | Elasticsearch CPU ms "
+        "| vs plain |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
+    cpu = {
+        mix.name: (
+            median([m.service_cpu_ms for c in connections for m in runs[(mix.name, c)]]),
+            median([m.es_cpu_ms for c in connections for m in runs[(mix.name, c)]]),
+        )
+        for mix in mixes
+    }
     for mix in mixes:
-        measured = [m for c in connections for m in runs[(mix.name, c)]]
+        service, es = cpu[mix.name]
         lines.append(
             f"| {mix.name} | `{mix.paths[EXAMPLE]}` | {len(set(mix.paths))} | {mix.answered_with_results:.0%} | "
-            f"{median([m.service_cpu_ms for m in measured]):.2f} | {median([m.es_cpu_ms for m in measured]):.2f} |"
+            f"{service:.2f} | {es:.2f} | {(service + es) / sum(cpu[PLAIN]):.0%} |"
         )
     lines += [
         "",
         "## Per keystroke",
         "",
         f"`/suggest` one request at a time on one keep-alive connection (httpx), alternating with the plain search, "
-        f"{len(typed.suggest_ms) // rounds} of each per round, before each round's wrk runs: the time a type-ahead "
-        "box waits for each letter, wrk's queues aside.",
+        f"{len(typed.suggest_ms)} of each in {rounds} parts, one before each round's wrk runs: the time a type-ahead "
+        "box waits for each letter, with nothing queued before it. p50 and p99 over all of them.",
         "",
-        "| request | requests | p50 ms | p99 ms | failed |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        "| request | requests | p50 ms | p99 ms | p50 vs plain | failed |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
         f"| `/suggest` | {len(typed.suggest_ms)} | {median(typed.suggest_ms):.1f} | {_p99(typed.suggest_ms):.1f} | "
-        f"{typed.failed} (both) |",
-        f"| plain search | {len(typed.search_ms)} | {median(typed.search_ms):.1f} | {_p99(typed.search_ms):.1f} | |",
+        f"{median(typed.suggest_ms) / median(typed.search_ms):.0%} | {typed.failed} (both) |",
+        f"| plain search | {len(typed.search_ms)} | {median(typed.search_ms):.1f} | {_p99(typed.search_ms):.1f} | "
+        "100% | |",
         "",
         "## Commands",
         "",
@@ -257,9 +275,13 @@ def write_features_report(
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("feature-cost scenario")
-    group.add_argument("--features-seconds", type=int, default=10, help="duration of each wrk run")
-    group.add_argument("--features-rounds", type=int, default=3)
-    group.add_argument("--features-sequential", type=int, default=200, help="sequential /suggest requests per round")
+    # Many short rounds rather than a few long ones: other work on a shared machine comes in bursts of seconds to
+    # minutes, and the median of more paired rounds shrugs more of them off.
+    group.add_argument("--features-seconds", type=int, default=6, help="duration of each wrk run")
+    group.add_argument("--features-rounds", type=int, default=5)
+    group.add_argument(
+        "--features-sequential", type=int, default=200, help="sequential /suggest requests, spread over the rounds"
+    )
 
 
 def run_from_arguments(args: argparse.Namespace) -> None:
