@@ -30,15 +30,30 @@ def query_mix(count: int = 200, seed: int = 7) -> list[str]:
     return queries
 
 
-def sidebar_filters(query: str) -> tuple[str, str]:
-    """The (module, kind) a user would tick after searching `query`: the commonest pair among the documents whose
-    summary holds its words (every document's when none does), so that filtered searches find something."""
-    words = [word.lower() for word in query.split(" AND ")]
-    pairs = Counter(
-        (document["module"], document["kind"])
+@cache
+def _searchable_words() -> list[tuple[tuple[str, str], frozenset[str]]]:
+    """Each demo document's (module, kind) and the words a search finds it by, split roughly as the demo mapping
+    does: the standard analyzer on summary and docstring (`gencodec.py` stays one word), the simple one (letters
+    only) on qualname, name and signature."""
+    return [
+        (
+            (document["module"], document["kind"]),
+            frozenset(re.findall(r"\w+(?:[.']\w+)*", f"{document['summary']} {document['docstring']}".lower()))
+            | frozenset(
+                re.findall(r"[^\W\d_]+", f"{document['qualname']} {document['name']} {document['signature']}".lower())
+            ),
+        )
         for document in demo_documents()
-        if all(word in document["summary"].lower() for word in words)
-    ) or Counter((document["module"], document["kind"]) for document in demo_documents())
+    ]
+
+
+def sidebar_filters(query: str) -> tuple[str, str]:
+    """The (module, kind) a user would tick after searching `query` (words, or `a AND b`): the commonest pair among
+    the documents the search finds, so that filtered searches find something too (the commonest of all documents
+    when it finds none)."""
+    words = {word.lower() for word in query.split(" AND ")}
+    documents = _searchable_words()
+    pairs = Counter(pair for pair, found_by in documents if words <= found_by) or Counter(p for p, _ in documents)
     return pairs.most_common(1)[0][0]
 
 
