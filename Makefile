@@ -31,7 +31,7 @@ demo-data: install elasticsearch-start
 dev: demo-data
 	$(DEV_ENV) uv run uvicorn config.asgi:application --host 127.0.0.1 --port 8000
 
-# Benchmarks (about 20 minutes): writes docs/benchmarks/results.md, benchmarks.png, features.md and attack.md.
+# Benchmarks (about 18 minutes): writes docs/benchmarks/results.md, benchmarks.png, features.md and attack.md.
 # BENCH_ARGS=--seconds 5 for a quick look; BENCH_ARGS="--only attack" or "--only features" for one scenario.
 bench:
 	scripts/install-bench-tools
