@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks import attack, features  # noqa: E402
+from benchmarks import attack, features, toggles  # noqa: E402
 from benchmarks.harness import (  # noqa: E402
     ES_PASSWORD,
     ES_URL,
@@ -431,13 +431,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
         "--only",
-        choices=["attack", "features"],
-        help="run only this scenario (attack: see benchmarks/attack/; features: benchmarks/features.py)",
+        choices=["attack", "features", "toggles"],
+        help="run only this scenario (attack: see benchmarks/attack/; features: benchmarks/features.py; "
+        "toggles: benchmarks/toggles.py)",
     )
     parser.add_argument("--seconds", type=int, default=30, help="duration of each wrk run")
     parser.add_argument("--connections", type=int, nargs="+", default=[16, 64])
     parser.add_argument("--bursts", type=int, nargs="+", default=[100, 1000])
     features.add_arguments(parser)
+    toggles.add_arguments(parser)
     attack.add_arguments(parser)
     args = parser.parse_args()
 
@@ -452,6 +454,8 @@ def main() -> None:
         performance_scenarios(args)
     if args.only in (None, "features"):
         features.run_from_arguments(args)
+    if args.only in (None, "toggles"):
+        toggles.run_from_arguments(args)
     if args.only in (None, "attack"):
         attack.run_from_arguments(args)
 
