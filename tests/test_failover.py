@@ -192,6 +192,7 @@ async def test_searches_survive_a_killed_node_and_recover_after_the_whole_cluste
     # A node the service is not talking to first, then back; then the first host in its list.
     load.mark("kill node 3")
     await run_script("kill", "3")
+    load.mark("node 3 killed")
     await asyncio.sleep(PHASE_SECONDS)
     load.mark("start node 3")
     await run_script("start-node", "3")
@@ -200,6 +201,7 @@ async def test_searches_survive_a_killed_node_and_recover_after_the_whole_cluste
     await asyncio.sleep(PHASE_SECONDS)
     load.mark("kill node 1")
     await run_script("kill", "1")
+    load.mark("node 1 killed")
     await asyncio.sleep(PHASE_SECONDS)
 
     # The whole cluster: down, then up again with the service left running.
@@ -243,7 +245,17 @@ async def test_searches_survive_a_killed_node_and_recover_after_the_whole_cluste
     print("\n".join(lines))
 
     # Losing one node at a time costs no search: the client retries a refused or broken connection on another.
-    assert not_ok([a for a in searches if a.started < load.marks["stop all"]]) == []
+    # A search in flight at the instant of a kill may lose that node's shards (Elasticsearch retries a failed shard
+    # on another copy in the query phase, not in the fetch phase): a 200 that says so in `shards`, never an error.
+    kills = [(load.marks[f"kill node {n}"], load.marks[f"node {n} killed"]) for n in (3, 1)]
+
+    def in_flight_at_a_kill(answer: Answer) -> bool:
+        """Started before the node died and answered after the kill command began."""
+        return any(answer.started < died and answer.started + answer.seconds > began for began, died in kills)
+
+    before_the_stop = [a for a in searches if a.started < load.marks["stop all"]]
+    assert not_ok([a for a in before_the_stop if not in_flight_at_a_kill(a)]) == []
+    assert {a.status for a in before_the_stop if in_flight_at_a_kill(a)} <= {200}
     # With the whole cluster down, and while it comes back: 503 with Retry-After, never a 502. While the nodes
     # start, one can accept a connection and not answer within ELASTICSEARCH_REQUEST_TIMEOUT: 504, measured too.
     assert {a.status for a in load.answers} <= {200, 503, 504}
