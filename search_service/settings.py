@@ -134,6 +134,19 @@ class ServiceSettings(BaseSettings):
     search_analytics_flush_interval: float = Field(default=1.0, gt=0, le=60)  # ... or after this many seconds
     search_analytics_retention_days: int = Field(default=30, ge=1, le=3_650)  # manage.py prune_analytics
 
+    # API keys (keys/), README "API keys". Off: a request without a key is served, one with a key has it checked
+    # (and counted against the key's own rate limit). The image turns it on (Dockerfile).
+    search_require_api_key: bool = False
+    # A verified (or unknown) key is remembered this long per worker: no database query for it meanwhile, and a
+    # revocation takes effect within this time. 0: every request with a key is looked up.
+    api_key_cache_seconds: float = Field(default=30.0, ge=0, le=3_600)
+    # A key's `last_used` is written at most once per this many seconds per worker, off the request path.
+    api_key_last_used_interval: float = Field(default=60.0, gt=0, le=86_400)
+    # With SEARCH_REQUIRE_API_KEY on, whether /ready and the OpenAPI document (/docs, /openapi.json) need a key too
+    # (any valid key). Off by default: probes send no key, and the document describes only what is public anyway.
+    ready_requires_api_key: bool = False
+    docs_require_api_key: bool = False
+
     django_secret_key: SecretStr = SecretStr("insecure-development-key-change-me")
     django_debug: bool = False
     django_allowed_hosts: Annotated[list[str], NoDecode] = ["localhost", "127.0.0.1", "[::1]"]

@@ -41,6 +41,11 @@ VARIABLES = [
     "HEADER_READ_TIMEOUT",
     "MAX_HEADER_BYTES",
     "MAX_CONNECTIONS",
+    "SEARCH_REQUIRE_API_KEY",
+    "API_KEY_CACHE_SECONDS",
+    "API_KEY_LAST_USED_INTERVAL",
+    "READY_REQUIRES_API_KEY",
+    "DOCS_REQUIRE_API_KEY",
 ]
 
 
@@ -112,6 +117,9 @@ def test_comma_separated_lists_are_split_and_trimmed(env):
         ("SEARCH_RATE_LIMIT", "lots"),
         ("SEARCH_EXPENSIVE_RATE_LIMIT", "2/fortnight"),
         ("SEARCH_REFUSAL_DELAY", "-1"),
+        ("SEARCH_REQUIRE_API_KEY", "maybe"),
+        ("API_KEY_CACHE_SECONDS", "-1"),
+        ("API_KEY_LAST_USED_INTERVAL", "0"),
     ],
 )
 def test_bad_value_stops_startup_naming_the_variable(env, variable, value):
@@ -119,6 +127,10 @@ def test_bad_value_stops_startup_naming_the_variable(env, variable, value):
 
     with pytest.raises(ImproperlyConfigured, match=f"^invalid configuration:\n  {variable}: "):
         load_settings()
+
+
+def test_api_keys_are_optional_by_default(env):
+    assert load_settings().search_require_api_key is False  # on in the image (Dockerfile), off for local development
 
 
 def test_cost_policy_defaults_are_safe_for_the_open_internet(env):

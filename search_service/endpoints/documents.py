@@ -6,11 +6,12 @@ from ninja import Path, Router
 
 from search_service.elastic import get_client
 from search_service.errors import error_response
+from search_service.keys.auth import SEARCH_AUTH
 from search_service.query.document import build_document_body, document_response
 from search_service.renderers import render_json
 from search_service.schemas import ERRORS, DocumentPath, DocumentResponse, ErrorResponse
 
-router = Router(tags=["documents"])
+router = Router(tags=["documents"], auth=SEARCH_AUTH)
 
 
 # `path:` so that an id may hold slashes; the id is bounded by DocumentPath (422 past Elasticsearch's limit).

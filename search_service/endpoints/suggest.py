@@ -6,11 +6,12 @@ from ninja import Query, Router
 
 from search_service.elastic import get_client
 from search_service.errors import error_response
+from search_service.keys.auth import SEARCH_AUTH
 from search_service.query.suggest import build_suggest_body, suggest_response
 from search_service.renderers import render_json
 from search_service.schemas import ERRORS, ErrorResponse, SuggestParams, SuggestResponse
 
-router = Router(tags=["suggest"])
+router = Router(tags=["suggest"], auth=SEARCH_AUTH)
 
 
 @router.get(
