@@ -49,6 +49,37 @@ def allowed_hosts_middleware(
     return middleware
 
 
+# On every answer. The JSON API's CSP forbids everything: a JSON answer opened in a browser runs nothing and loads
+# nothing. Pages that set their own policy (the search page) keep it; /docs (Swagger UI) sets none.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+JSON_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
+
+
+@async_only_middleware
+def security_headers_middleware(
+    get_response: Callable[[HttpRequest], Awaitable[HttpResponse]],
+) -> Callable[[HttpRequest], Awaitable[HttpResponse]]:
+    """Django's SecurityMiddleware does this and more (HTTPS redirects, HSTS: the load balancer's job here), but it
+    is a sync MiddlewareMixin: under ASGI it would cost two thread hops per request."""
+
+    async def middleware(request: HttpRequest) -> HttpResponse:
+        response = await get_response(request)
+        for header, value in SECURITY_HEADERS.items():
+            if header not in response:
+                response[header] = value
+        if "Content-Security-Policy" not in response and response.get("Content-Type", "").startswith(
+            "application/json"
+        ):
+            response["Content-Security-Policy"] = JSON_CONTENT_SECURITY_POLICY
+        return response
+
+    return middleware
+
+
 @async_only_middleware
 def method_not_allowed_as_json(
     get_response: Callable[[HttpRequest], Awaitable[HttpResponse]],

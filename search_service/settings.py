@@ -23,6 +23,8 @@ _SEARCH_FIELD = re.compile(r"^[A-Za-z0-9_@.*-]+(\^\d+(\.\d+)?)?$")
 _FIELD_PATTERN = re.compile(r"^[A-Za-z0-9_@.*-]+$")
 _FIELD_NAME = re.compile(r"^[A-Za-z0-9_@][A-Za-z0-9_@.-]*$")
 _DEFAULT_HOSTS = [AnyHttpUrl("http://localhost:9200")]
+# An origin as browsers send it in `Origin`: scheme, host and optional port, nothing after.
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
 
 
 def _split_commas(value: object) -> object:
@@ -147,6 +149,9 @@ class ServiceSettings(BaseSettings):
     ready_requires_api_key: bool = False
     docs_require_api_key: bool = False
 
+    # Browser origins (`https://app.example.com`) allowed to call the API from their pages (CORS); empty: none.
+    cors_allowed_origins: Annotated[list[str], NoDecode] = []
+
     django_secret_key: SecretStr = SecretStr("insecure-development-key-change-me")
     django_debug: bool = False
     django_allowed_hosts: Annotated[list[str], NoDecode] = ["localhost", "127.0.0.1", "[::1]"]
@@ -160,6 +165,7 @@ class ServiceSettings(BaseSettings):
         "search_facet_fields",
         "search_sort_fields",
         "django_allowed_hosts",
+        "cors_allowed_origins",
         mode="before",
     )(_split_commas)
 
@@ -212,6 +218,14 @@ class ServiceSettings(BaseSettings):
                 raise ValueError(f"{value!r} is not a rate limit such as '20/second;600/minute'") from None
         return value.strip()
 
+    @field_validator("cors_allowed_origins")
+    @classmethod
+    def _check_origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if not _ORIGIN.match(origin):
+                raise ValueError(f"{origin!r} is not an origin: scheme and host, e.g. 'https://app.example.com'")
+        return origins
+
     @field_validator("elasticsearch_cloud_id")
     @classmethod
     def _check_cloud_id(cls, cloud_id: str | None) -> str | None:
@@ -243,6 +257,10 @@ class ServiceSettings(BaseSettings):
             raise ValueError("ELASTICSEARCH_USERNAME and ELASTICSEARCH_PASSWORD must be set together")
         if self.elasticsearch_api_key is not None and self.elasticsearch_username is not None:
             raise ValueError("set ELASTICSEARCH_API_KEY or ELASTICSEARCH_USERNAME/PASSWORD, not both")
+        if not self.django_debug and not self.django_allowed_hosts:
+            raise ValueError(
+                "DJANGO_ALLOWED_HOSTS must name the host names the service answers for (DJANGO_DEBUG is off)"
+            )
         if self.search_timeout >= self.elasticsearch_request_timeout:
             raise ValueError(
                 "SEARCH_TIMEOUT must be below ELASTICSEARCH_REQUEST_TIMEOUT, so that a slow search answers "

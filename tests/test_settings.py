@@ -46,6 +46,7 @@ VARIABLES = [
     "API_KEY_LAST_USED_INTERVAL",
     "READY_REQUIRES_API_KEY",
     "DOCS_REQUIRE_API_KEY",
+    "CORS_ALLOWED_ORIGINS",
 ]
 
 
@@ -120,6 +121,9 @@ def test_comma_separated_lists_are_split_and_trimmed(env):
         ("SEARCH_REQUIRE_API_KEY", "maybe"),
         ("API_KEY_CACHE_SECONDS", "-1"),
         ("API_KEY_LAST_USED_INTERVAL", "0"),
+        ("CORS_ALLOWED_ORIGINS", "app.example.com"),
+        ("CORS_ALLOWED_ORIGINS", "https://app.example.com/"),
+        ("CORS_ALLOWED_ORIGINS", "*"),
     ],
 )
 def test_bad_value_stops_startup_naming_the_variable(env, variable, value):
@@ -129,8 +133,23 @@ def test_bad_value_stops_startup_naming_the_variable(env, variable, value):
         load_settings()
 
 
-def test_api_keys_are_optional_by_default(env):
-    assert load_settings().search_require_api_key is False  # on in the image (Dockerfile), off for local development
+def test_web_safety_defaults_and_switches(env):
+    config = load_settings()
+
+    assert config.django_debug is False
+    assert config.search_require_api_key is False  # on in the image (Dockerfile), off for local development
+    assert config.cors_allowed_origins == []
+    env.setenv("CORS_ALLOWED_ORIGINS", "https://app.example.com, http://localhost:3000, http://[::1]:8080")
+    config = load_settings()
+    assert config.cors_allowed_origins == ["https://app.example.com", "http://localhost:3000", "http://[::1]:8080"]
+
+
+def test_allowed_hosts_are_required_unless_debugging(env):
+    env.setenv("DJANGO_ALLOWED_HOSTS", "")
+    with pytest.raises(ImproperlyConfigured, match="DJANGO_ALLOWED_HOSTS must name"):
+        load_settings()
+    env.setenv("DJANGO_DEBUG", "true")
+    assert load_settings().django_allowed_hosts == []
 
 
 def test_cost_policy_defaults_are_safe_for_the_open_internet(env):
