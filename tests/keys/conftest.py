@@ -5,6 +5,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 from asgiref.sync import sync_to_async
 
+from search_service.keys.last_used import stop_last_used
 from search_service.keys.services import api_key_create
 
 
@@ -17,3 +18,11 @@ def make_key() -> Callable[..., Awaitable[str]]:
         return created.key
 
     return make
+
+
+@pytest.fixture(autouse=True)
+async def write_last_uses():
+    """Write the uses a test noted while its database is there, as a worker's shutdown does; left pending, they
+    would be written by the next test's lifespan, into a database that no longer has the keys."""
+    yield
+    await stop_last_used()
