@@ -24,11 +24,13 @@ INSTALLED_APPS = [
 
 # Only what this API needs: every middleware costs time per request, a sync one a thread hop; each of these is
 # async (django-cors-headers' is async-capable). It has no sessions, cookies, CSRF-protected forms or users.
+# The access log is outermost, so that its duration and line cover every answer the others make.
 # The security headers go on every answer, refusals included. CORS answers preflights before the rate limit and the
 # API key, which browsers never send with them, and puts its headers on their refusals (a page can read a 429).
 # The static files come after the Host check and the rate limit, which they obey like any path, and inside the
 # JSON 405, so a POST to one answers like any other; for every other path ServeStatic costs a dictionary lookup.
 MIDDLEWARE = [
+    "search_service.access_log.access_log_middleware",
     "search_service.middleware.security_headers_middleware",
     "search_service.middleware.allowed_hosts_middleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -96,15 +98,23 @@ def not_an_elasticsearch_fault(record: logging.LogRecord) -> bool:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "search_service.json_logs.JsonFormatter"},
+    },
     "filters": {
         "not_an_elasticsearch_fault": {"()": "django.utils.log.CallbackFilter", "callback": not_an_elasticsearch_fault}
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        # The access log on stdout, one JSON object a line, apart from the other logs (stderr, plain text).
+        "access": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"},
+    },
     "root": {"handlers": ["console"], "level": "INFO"},
     # The client logs every request at INFO; at WARNING it reports only failures.
     "loggers": {
         "elastic_transport.transport": {"level": "WARNING"},
         "django.request": {"filters": ["not_an_elasticsearch_fault"]},
+        "search_service.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
     },
 }

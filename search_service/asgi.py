@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import django
+from django.conf import settings
 from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
@@ -79,7 +80,7 @@ class SearchASGIHandler(ASGIHandler):
 
     async def handle(self, scope: Any, receive: Any, send: Any) -> None:
         if announces_body(scope["headers"]):
-            await self.refuse_body(send)
+            await self.refuse_body(scope, send)
             return
         try:
             body_file = await self.read_body(receive)
@@ -98,13 +99,20 @@ class SearchASGIHandler(ASGIHandler):
             response.close()
         body_file.close()
 
-    async def refuse_body(self, send: Any) -> None:
+    async def refuse_body(self, scope: Any, send: Any) -> None:
         """413, and the connection closed, so the server stops reading what the client still sends."""
         headers = [
             (b"content-type", b"application/json"),
             (b"content-length", b"%d" % len(BODY_NOT_ALLOWED)),
             (b"connection", b"close"),
         ]
+        if settings.SEARCH.search_access_log:  # the line and the id the middleware would have given it
+            from search_service.access_log import log_refused_body, request_id  # imports models: after setup
+
+            sent_id = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+            the_id = request_id(sent_id or None)
+            headers.append((b"x-request-id", the_id.encode()))
+            log_refused_body(scope, the_id, 413)
         with contextlib.suppress(asyncio.CancelledError):  # the client left while we were sending
             await send({"type": "http.response.start", "status": 413, "headers": headers})
             await send({"type": "http.response.body", "body": BODY_NOT_ALLOWED})

@@ -152,6 +152,11 @@ class ServiceSettings(BaseSettings):
     # Browser origins (`https://app.example.com`) allowed to call the API from their pages (CORS); empty: none.
     cors_allowed_origins: Annotated[list[str], NoDecode] = []
 
+    # One JSON line per request on stdout (access_log.py), README "Logs". The query text (`q`, `prefix`) goes in
+    # only when SEARCH_ACCESS_LOG_QUERY_TEXT says so: queries can be personal.
+    search_access_log: bool = True
+    search_access_log_query_text: bool = False
+
     django_secret_key: SecretStr = SecretStr("insecure-development-key-change-me")
     django_debug: bool = False
     django_allowed_hosts: Annotated[list[str], NoDecode] = ["localhost", "127.0.0.1", "[::1]"]

@@ -47,6 +47,8 @@ VARIABLES = [
     "READY_REQUIRES_API_KEY",
     "DOCS_REQUIRE_API_KEY",
     "CORS_ALLOWED_ORIGINS",
+    "SEARCH_ACCESS_LOG",
+    "SEARCH_ACCESS_LOG_QUERY_TEXT",
 ]
 
 
@@ -139,6 +141,7 @@ def test_web_safety_defaults_and_switches(env):
     assert config.django_debug is False
     assert config.search_require_api_key is False  # on in the image (Dockerfile), off for local development
     assert config.cors_allowed_origins == []
+    assert (config.search_access_log, config.search_access_log_query_text) == (True, False)
     env.setenv("CORS_ALLOWED_ORIGINS", "https://app.example.com, http://localhost:3000, http://[::1]:8080")
     config = load_settings()
     assert config.cors_allowed_origins == ["https://app.example.com", "http://localhost:3000", "http://[::1]:8080"]

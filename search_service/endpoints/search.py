@@ -15,10 +15,10 @@ from ninja import Query, Router
 
 from search_service import pagination
 from search_service.admission import admit, is_expensive
-from search_service.analytics.middleware import note_outcome
 from search_service.elastic import get_client
 from search_service.faults import ElasticsearchAnswerMalformed
 from search_service.keys.auth import SEARCH_AUTH, caller_identity
+from search_service.outcome import note_outcome
 from search_service.query.body import build_search_body
 from search_service.query.cursor import Cursor, read_cursor, search_digest, write_cursor
 from search_service.query.policy import CheckedQuery, check_query, policy_from_settings
