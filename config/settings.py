@@ -24,13 +24,14 @@ INSTALLED_APPS = [
 
 # Only what this API needs: every middleware costs time per request, a sync one a thread hop; each of these is
 # async (django-cors-headers' is async-capable). It has no sessions, cookies, CSRF-protected forms or users.
-# The access log is outermost, so that its duration and line cover every answer the others make.
+# The access log and the metrics are outermost, so that their durations cover every answer the others make.
 # The security headers go on every answer, refusals included. CORS answers preflights before the rate limit and the
 # API key, which browsers never send with them, and puts its headers on their refusals (a page can read a 429).
 # The static files come after the Host check and the rate limit, which they obey like any path, and inside the
 # JSON 405, so a POST to one answers like any other; for every other path ServeStatic costs a dictionary lookup.
 MIDDLEWARE = [
     "search_service.access_log.access_log_middleware",
+    "search_service.metrics.middleware.metrics_middleware",
     "search_service.middleware.security_headers_middleware",
     "search_service.middleware.allowed_hosts_middleware",
     "corsheaders.middleware.CorsMiddleware",

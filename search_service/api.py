@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
 from search_service.credentials import KeysUnavailable, NotAuthenticated
-from search_service.endpoints import analytics, documents, health, search, suggest
+from search_service.endpoints import analytics, documents, health, metrics, search, suggest
 from search_service.errors import register_error_handlers
 from search_service.keys.auth import DOCS_AUTH
 from search_service.renderers import OrjsonRenderer
@@ -39,5 +39,5 @@ api = NinjaAPI(
     docs_decorator=docs_need_a_key,
 )
 register_error_handlers(api)
-for router in (search.router, suggest.router, documents.router, health.router, analytics.router):
+for router in (search.router, suggest.router, documents.router, health.router, analytics.router, metrics.router):
     api.add_router("", router)

@@ -71,10 +71,12 @@ class SearchASGIHandler(ASGIHandler):
             elif message["type"] == "lifespan.shutdown":
                 from search_service.analytics.recorder import stop_recorder  # imports models: after setup
                 from search_service.keys.last_used import stop_last_used
+                from search_service.metrics.exposition import forget_this_process
 
                 await stop_recorder()  # after the last request: uvicorn runs this once they have all finished
                 await stop_last_used()
                 await close_client()
+                forget_this_process()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

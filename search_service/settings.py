@@ -157,6 +157,12 @@ class ServiceSettings(BaseSettings):
     search_access_log: bool = True
     search_access_log_query_text: bool = False
 
+    # Prometheus metrics (metrics/), README "Metrics". /metrics answers `Authorization: Bearer <METRICS_TOKEN>` or
+    # an admin API key; with METRICS_PORT set, it is served on that port instead, without credentials (scripts/serve).
+    search_metrics: bool = True
+    metrics_token: SecretStr | None = Field(default=None, min_length=16)
+    metrics_port: int | None = Field(default=None, ge=1, le=65_535)
+
     django_secret_key: SecretStr = SecretStr("insecure-development-key-change-me")
     django_debug: bool = False
     django_allowed_hosts: Annotated[list[str], NoDecode] = ["localhost", "127.0.0.1", "[::1]"]
@@ -174,7 +180,7 @@ class ServiceSettings(BaseSettings):
         mode="before",
     )(_split_commas)
 
-    @field_validator("database_url", "analytics_token", mode="before")
+    @field_validator("database_url", "analytics_token", "metrics_token", "metrics_port", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         # Compose passes `${ANALYTICS_TOKEN:-}` through as an empty string when the operator set nothing.

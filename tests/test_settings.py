@@ -49,6 +49,9 @@ VARIABLES = [
     "CORS_ALLOWED_ORIGINS",
     "SEARCH_ACCESS_LOG",
     "SEARCH_ACCESS_LOG_QUERY_TEXT",
+    "SEARCH_METRICS",
+    "METRICS_TOKEN",
+    "METRICS_PORT",
 ]
 
 
@@ -126,6 +129,9 @@ def test_comma_separated_lists_are_split_and_trimmed(env):
         ("CORS_ALLOWED_ORIGINS", "app.example.com"),
         ("CORS_ALLOWED_ORIGINS", "https://app.example.com/"),
         ("CORS_ALLOWED_ORIGINS", "*"),
+        ("METRICS_TOKEN", "short"),
+        ("METRICS_PORT", "0"),
+        ("METRICS_PORT", "70000"),
     ],
 )
 def test_bad_value_stops_startup_naming_the_variable(env, variable, value):
@@ -141,10 +147,12 @@ def test_web_safety_defaults_and_switches(env):
     assert config.django_debug is False
     assert config.search_require_api_key is False  # on in the image (Dockerfile), off for local development
     assert config.cors_allowed_origins == []
-    assert (config.search_access_log, config.search_access_log_query_text) == (True, False)
+    assert (config.search_access_log, config.search_access_log_query_text, config.search_metrics) == (True, False, True)
     env.setenv("CORS_ALLOWED_ORIGINS", "https://app.example.com, http://localhost:3000, http://[::1]:8080")
+    env.setenv("METRICS_PORT", "")  # as compose passes an unset variable: unset
     config = load_settings()
     assert config.cors_allowed_origins == ["https://app.example.com", "http://localhost:3000", "http://[::1]:8080"]
+    assert config.metrics_port is None
 
 
 def test_allowed_hosts_are_required_unless_debugging(env):

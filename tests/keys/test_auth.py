@@ -116,6 +116,13 @@ async def test_an_admin_key_reads_analytics_with_or_without_the_token(api, confi
     assert_error(await api.get("/analytics/recorder", headers={"X-API-Key": "wrong"}), 401, "unauthorized")
 
 
+async def test_an_admin_key_reads_the_metrics_and_a_search_key_does_not(api, configure_service, make_key):
+    configure_service()  # no METRICS_TOKEN: keys only
+    assert (await api.get("/metrics")).status_code == 404
+    assert (await api.get("/metrics", headers={"X-API-Key": await make_key(scopes=("admin",))})).status_code == 200
+    assert (await api.get("/metrics", headers={"X-API-Key": await make_key(scopes=("search",))})).status_code == 403
+
+
 async def test_last_used_is_not_written_on_the_request_path_but_at_shutdown(api, configure_service, make_key):
     configure_service(api_key_cache_seconds=30, api_key_last_used_interval=60)
     key = await make_key()
