@@ -42,8 +42,9 @@ COPY scripts/serve ./scripts/serve
 RUN python manage.py collectstatic --noinput --verbosity 0
 # The search analytics database (SQLite, unless DATABASE_URL names another): the one directory the app writes.
 # Mount a volume here to keep it across containers; docker-compose.yml does.
+# (-p: collectstatic above has made it already, as root, by loading the settings, whose database lives there.)
 ENV DATA_DIR=/app/data
-RUN mkdir /app/data && chown 10001:10001 /app/data
+RUN mkdir -p /app/data && chown 10001:10001 /app/data
 # Production settings: every search, suggestion and document needs an API key (`docker exec <container> python
 # manage.py create_api_key NAME --scope search`, stored in the database above). A service that answers anyone is
 # a choice an operator makes (SEARCH_REQUIRE_API_KEY=false), not a default it inherits; docker-compose.yml makes
