@@ -2,15 +2,18 @@
 they are started, the commands run (listed in the reports), and CPU and memory readings from /proc."""
 
 import os
+import platform
 import re
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 
 import httpx
@@ -28,6 +31,16 @@ BASE_ENV = {
     "ELASTICSEARCH_PASSWORD": ES_PASSWORD,
     "ELASTICSEARCH_INDEX": INDEX,
     "OTEL_PYTHON_INSTRUMENTATION_ELASTICSEARCH_ENABLED": "false",
+}
+
+# The overhead, peer and feature scenarios send every request from one client address, 127.0.0.1: the per-client
+# rate limits would refuse nearly all of it (the attack scenario measures them). The peers have none, so the
+# service runs without them there.
+SERVICE_ENV = {
+    "WEB_CONCURRENCY": "1",
+    "HOST": "127.0.0.1",
+    "SEARCH_RATE_LIMIT": "",
+    "SEARCH_EXPENSIVE_RATE_LIMIT": "",
 }
 
 
@@ -61,6 +74,10 @@ def log(message: str) -> None:
 @contextmanager
 def started(server: Server) -> Iterator[int]:
     """Run `server` until the block ends; yields the pid of the process that serves requests."""
+    # Other checkouts' benchmarks may share the machine: never measure a server that is not ours.
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", server.port)) == 0:
+            raise RuntimeError(f"port {server.port} is taken: something else is listening there")
     port_args = ["--bind", f"127.0.0.1:{server.port}"] if server.command[0] == "gunicorn" else []
     if server.command[0] == "uvicorn":
         port_args = ["--host", "127.0.0.1", "--port", str(server.port)]
@@ -101,3 +118,38 @@ def cpu_seconds(pid: int) -> float:
 def peak_rss_mb(pid: int) -> float:
     match = re.search(r"VmHWM:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text())
     return int(match.group(1)) / 1024 if match else float("nan")
+
+
+def load_demo_index() -> None:
+    """The demo data in INDEX, merged down to one segment, as a read-mostly index settles to, so that background
+    merges do not slow the first measurements (seen: direct throughput 550 -> 990 req/s)."""
+    demo_env = os.environ | {"ELASTICSEARCH_HOSTS": ES_URL} | BASE_ENV
+    run([sys.executable, "manage.py", "load_demo"], cwd=REPO, env=demo_env)
+    httpx.post(f"{ES_URL}/{INDEX}/_forcemerge?max_num_segments=1", auth=("elastic", ES_PASSWORD), timeout=300)
+    commands_run.append(f"POST {ES_URL}/{INDEX}/_forcemerge?max_num_segments=1")
+
+
+TOOL_VERSIONS = {
+    "ab": lambda: run(["ab", "-V"]).splitlines()[0],
+    "hey": lambda: "hey (Debian " + run(["dpkg-query", "-W", "-f", "${Version}", "hey"]) + ")",
+    "wrk": lambda: run(["dpkg-query", "-W", "-f", "wrk ${Version}", "wrk"]),
+}
+
+
+def environment(tools: list[str]) -> dict[str, str]:
+    """The machine, the versions of what ran and of the load generators in `tools`, for a report's header."""
+    cpu = re.search(r"model name\s+:\s+(.*)", Path("/proc/cpuinfo").read_text())
+    es_version = httpx.get(
+        f"{ES_URL}/_nodes/_local/version?filter_path=nodes.*.version", auth=("elastic", ES_PASSWORD)
+    ).json()["nodes"]
+    return {
+        "cores": str(os.cpu_count()),
+        "cpu": cpu.group(1) if cpu else platform.processor(),
+        "python": platform.python_version(),
+        "elasticsearch server": next(iter(es_version.values()))["version"],
+        "packages": ", ".join(
+            f"{p} {version(p)}"
+            for p in ("django", "django-ninja", "elasticsearch", "uvicorn", "fastapi", "gunicorn", "orjson")
+        ),
+        **{tool: TOOL_VERSIONS[tool]() for tool in tools},
+    }

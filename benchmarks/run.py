@@ -1,16 +1,15 @@
-"""`make bench`: measures the service against Elasticsearch itself, against its peers, and under attack.
+"""`make bench`: measures the service against Elasticsearch itself, against its peers, what its search features
+cost, and how it holds under attack.
 
 Starts what it needs (the local Elasticsearch with the demo data, the latency proxy, each server under
 test), drives them with established load generators (ApacheBench, hey, wrk), and writes
-docs/benchmarks/results.md and docs/benchmarks/benchmarks.png. See the README's "Benchmarks" section.
+docs/benchmarks/results.md and docs/benchmarks/benchmarks.png; the feature-cost (benchmarks/features.py) and
+attack (benchmarks/attack/) scenarios write features.md and attack.md. See the README's "Benchmarks" section.
 """
 
 import argparse
 import base64
 import json
-import os
-import platform
-import random
 import re
 import resource
 import subprocess
@@ -19,48 +18,38 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
-
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks import attack  # noqa: E402
+from benchmarks import attack, features, toggles  # noqa: E402
 from benchmarks.harness import (  # noqa: E402
-    BASE_ENV,
     ES_PASSWORD,
     ES_URL,
     INDEX,
     OUT,
+    SERVICE_ENV,
     Server,
     commands_run,
     cpu_seconds,
+    environment,
+    load_demo_index,
     log,
     peak_rss_mb,
     run,
     started,
 )
-from search_service.demo import stdlib_documents  # noqa: E402
+from benchmarks.workload import query_mix  # noqa: E402
+from benchmarks.wrk import WrkResult, wrk, wrk_script  # noqa: E402
 from search_service.query.body import build_search_body  # noqa: E402
 
 FIELDS = ["qualname^3", "name^3", "summary^2", "signature", "docstring"]
 PROXY_PORT = 9299
 UPSTREAM_DELAY = 3.0
 BIG_POOL = 1200  # > 1,000 concurrent upstream calls, each holding a connection for the whole delay
-
-
-# Every load here comes from one client address, 127.0.0.1: the per-client rate limits would refuse nearly all of
-# it (the attack scenario measures them). The peers have none, so the service runs without them here.
-SERVICE_ENV = {
-    "WEB_CONCURRENCY": "1",
-    "HOST": "127.0.0.1",
-    "SEARCH_RATE_LIMIT": "",
-    "SEARCH_EXPENSIVE_RATE_LIMIT": "",
-}
 
 
 def servers(upstream: str, pool: int) -> list[Server]:
@@ -92,36 +81,6 @@ def servers(upstream: str, pool: int) -> list[Server]:
 
 
 # ---- load generators and their output -------------------------------------------------------------
-
-_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
-
-
-def _ms(text: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
-    return float(number) * _UNITS[unit]
-
-
-@dataclass
-class WrkResult:
-    requests_per_second: float
-    p50_ms: float
-    p99_ms: float
-    requests: int
-    errors: int
-
-
-def wrk(url: str, script: Path, connections: int, seconds: int) -> WrkResult:
-    out = run(
-        ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url]
-    )
-    errors = sum(int(n) for n in re.findall(r"(?:Non-2xx or 3xx responses:|connect|read|write|timeout) (\d+)", out))
-    return WrkResult(
-        requests_per_second=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
-        p50_ms=_ms(re.search(r"^\s+50%\s+(\S+)$", out, re.M).group(1)),  # type: ignore[union-attr]
-        p99_ms=_ms(re.search(r"^\s+99%\s+(\S+)$", out, re.M).group(1)),  # type: ignore[union-attr]
-        requests=int(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
-        errors=errors,
-    )
 
 
 @dataclass
@@ -171,45 +130,6 @@ def ab(url: str, n: int) -> AbResult:
     )
 
 
-# ---- the query mix -------------------------------------------------------------------------------
-
-
-def query_mix(count: int = 200, seed: int = 7) -> list[str]:
-    """Words of the demo corpus' summaries, drawn by their frequency (so common words repeat, as in real
-    traffic), a quarter of them as `a AND b` pairs."""
-    words = Counter(
-        word.lower() for document in stdlib_documents() for word in re.findall(r"[A-Za-z]{4,}", document["summary"])
-    )
-    vocabulary, weights = zip(*words.most_common(2000), strict=True)
-    rng = random.Random(seed)
-    queries = []
-    for i in range(count):
-        first, second = rng.choices(vocabulary, weights=weights, k=2)
-        queries.append(f"{first} AND {second}" if i % 4 == 0 else first)
-    return queries
-
-
-def wrk_script(directory: Path, name: str, requests: list[dict[str, str]]) -> Path:
-    """A wrk Lua script cycling through `requests` (method, path, body)."""
-    lines = ["local requests = {"]
-    for request in requests:
-        lines.append("  {" + ", ".join(f"{key} = {json.dumps(value)}" for key, value in request.items()) + "},")
-    auth = base64.b64encode(f"elastic:{ES_PASSWORD}".encode()).decode()
-    lines += [
-        "}",
-        "local i = 0",
-        "request = function()",
-        "  i = i % #requests + 1",
-        "  local r = requests[i]",
-        f'  return wrk.format(r.method, r.path, {{["Content-Type"] = "application/json", '
-        f'["Authorization"] = "Basic {auth}"}}, r.body)',
-        "end",
-    ]
-    path = directory / f"{name}.lua"
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
 # ---- scenarios -----------------------------------------------------------------------------------
 
 
@@ -256,7 +176,8 @@ def overhead_scenario(scripts: dict[str, Path], seconds: int, connections: list[
             p50_ms=(rows[DIRECT_BEFORE][c].p50_ms + rows[DIRECT_AFTER][c].p50_ms) / 2,
             p99_ms=(rows[DIRECT_BEFORE][c].p99_ms + rows[DIRECT_AFTER][c].p99_ms) / 2,
             requests=0,
-            errors=0,
+            non_2xx=0,
+            socket_errors=0,
         )
         for c in connections
     }
@@ -321,29 +242,6 @@ def slow_upstream_scenario(bursts: list[int]) -> dict[str, object]:
 
 
 # ---- report ----------------------------------------------------------------------------------------
-
-
-def environment() -> dict[str, str]:
-    cpu = re.search(r"model name\s+:\s+(.*)", Path("/proc/cpuinfo").read_text())
-    es_version = httpx.get(
-        f"{ES_URL}/_nodes/_local/version?filter_path=nodes.*.version", auth=("elastic", ES_PASSWORD)
-    ).json()["nodes"]
-    tools = {
-        "ab": run(["ab", "-V"]).splitlines()[0],
-        "hey": "hey (Debian " + run(["dpkg-query", "-W", "-f", "${Version}", "hey"]) + ")",
-        "wrk": run(["dpkg-query", "-W", "-f", "wrk ${Version}", "wrk"]),
-    }
-    return {
-        "cores": str(os.cpu_count()),
-        "cpu": cpu.group(1) if cpu else platform.processor(),
-        "python": platform.python_version(),
-        "elasticsearch server": next(iter(es_version.values()))["version"],
-        "packages": ", ".join(
-            f"{p} {version(p)}"
-            for p in ("django", "django-ninja", "elasticsearch", "uvicorn", "fastapi", "gunicorn", "orjson")
-        ),
-        **tools,
-    }
 
 
 def check(ok: bool) -> str:
@@ -531,10 +429,17 @@ def chart(rows: dict[str, Any], slow: dict[str, Any], connections: list[int], bu
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["attack"], help="run only this scenario (attack: see benchmarks/attack/)")
+    parser.add_argument(
+        "--only",
+        choices=["attack", "features", "toggles"],
+        help="run only this scenario (attack: see benchmarks/attack/; features: benchmarks/features.py; "
+        "toggles: benchmarks/toggles.py)",
+    )
     parser.add_argument("--seconds", type=int, default=30, help="duration of each wrk run")
     parser.add_argument("--connections", type=int, nargs="+", default=[16, 64])
     parser.add_argument("--bursts", type=int, nargs="+", default=[100, 1000])
+    features.add_arguments(parser)
+    toggles.add_arguments(parser)
     attack.add_arguments(parser)
     args = parser.parse_args()
 
@@ -544,18 +449,19 @@ def main() -> None:
 
     run(["scripts/elasticsearch", "start"], cwd=REPO)
     if args.only != "attack":
+        load_demo_index()
+    if args.only is None:
         performance_scenarios(args)
-    attack.run_from_arguments(args)
+    if args.only in (None, "features"):
+        features.run_from_arguments(args)
+    if args.only in (None, "toggles"):
+        toggles.run_from_arguments(args)
+    if args.only in (None, "attack"):
+        attack.run_from_arguments(args)
 
 
 def performance_scenarios(args: argparse.Namespace) -> None:
     """The overhead and slow-upstream scenarios, reported in results.md and benchmarks.png."""
-    demo_env = os.environ | {"ELASTICSEARCH_HOSTS": ES_URL} | BASE_ENV
-    run([sys.executable, "manage.py", "load_demo"], cwd=REPO, env=demo_env)
-    # Merge the freshly loaded index down to one segment, as a read-mostly index settles to, so that
-    # background merges do not slow the first measurements (seen: direct throughput 550 -> 990 req/s).
-    httpx.post(f"{ES_URL}/{INDEX}/_forcemerge?max_num_segments=1", auth=("elastic", ES_PASSWORD), timeout=300)
-    commands_run.append(f"POST {ES_URL}/{INDEX}/_forcemerge?max_num_segments=1")
     queries = query_mix()
     with tempfile.TemporaryDirectory() as tmp:
         scripts = {
@@ -580,7 +486,7 @@ def performance_scenarios(args: argparse.Namespace) -> None:
         overhead = overhead_scenario(scripts, args.seconds, args.connections)
     slow = slow_upstream_scenario(args.bursts)
     OUT.mkdir(parents=True, exist_ok=True)
-    write_report(environment(), overhead, slow, args.seconds, args.connections, args.bursts)
+    write_report(environment(["ab", "hey", "wrk"]), overhead, slow, args.seconds, args.connections, args.bursts)
     print((OUT / "results.md").read_text())
 
 

@@ -1,9 +1,9 @@
 """The rows of search analytics, buffered in the worker and written in batches by one task: a search never waits
 for the database, and a slow or absent database costs searches nothing (rows are dropped and counted instead).
 
-The ORM runs in asgiref's one thread for thread-sensitive code (no request runs in a thread here: asgi.py), so a
-worker holds one database connection, checked before every batch (close_old_connections), however many requests
-it serves at once.
+Rows are written through the ORM's connection (insert_rows), in asgiref's one thread for thread-sensitive code
+(no request runs in a thread here: asgi.py), so a worker holds one database connection, checked before every
+batch (close_old_connections), however many requests it serves at once.
 """
 
 import asyncio
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.db import close_old_connections
+from django.db import close_old_connections, connections, router, transaction
 
 from search_service.models import SearchRecord
 from search_service.settings import ServiceSettings
@@ -132,8 +132,41 @@ class Recorder:
 
 
 async def write_rows(rows: list[dict[str, Any]]) -> None:
-    await sync_to_async(close_old_connections)()  # one that outlived CONN_MAX_AGE, or broke, is replaced
-    await SearchRecord.objects.abulk_create([SearchRecord(**row) for row in rows])
+    await sync_to_async(insert_rows)(rows)  # the ORM's one thread, so the worker's one connection
+
+
+# Fields a value must go through the backend's adaptation for (an aware datetime, a list as JSON); the others are
+# numbers and strings every driver takes as they are.
+_ADAPTED = frozenset({"timestamp", "filters"})
+
+
+def insert_rows(rows: list[dict[str, Any]]) -> None:
+    """One INSERT with many parameter sets, in one transaction, through the ORM's connection.
+
+    Not bulk_create: it compiles SQL for every row, ~38 µs a row on SQLite (a search costs ~1 ms of CPU, so
+    ~4% of the throughput went to writing analytics); this costs ~13 µs. The table, the columns and the values'
+    adaptation still come from the model and the backend, and the database's own constraints still apply.
+    """
+    close_old_connections()  # one that outlived CONN_MAX_AGE, or broke, is replaced
+    connection = connections[router.db_for_write(SearchRecord) or "default"]
+    quote = connection.ops.quote_name
+    fields = [field for field in SearchRecord._meta.concrete_fields if not field.primary_key]
+    defaults = {field.name: field.get_default() for field in fields}  # for what a row leaves out
+    sql = (
+        f"INSERT INTO {quote(SearchRecord._meta.db_table)} ({', '.join(quote(str(field.column)) for field in fields)})"
+        f" VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+    parameters = [
+        [
+            field.get_db_prep_save(row.get(field.name, defaults[field.name]), connection)
+            if field.name in _ADAPTED
+            else row.get(field.name, defaults[field.name])
+            for field in fields
+        ]
+        for row in rows
+    ]
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        cursor.executemany(sql, parameters)
 
 
 _current: tuple[ServiceSettings, Recorder] | None = None

@@ -1,0 +1,159 @@
+"""The toggle scenario (`make bench BENCH_ARGS="--only toggles"`): what a feature that runs on every request costs
+the plain search, measured by running the service with it off and on, side by side.
+
+Each variant is its own `scripts/serve` (one worker, rate limits off, as in the other scenarios), all started at
+once on their own ports (an idle one costs nothing), then driven by wrk with the same plain-search mix in turn, in
+rounds whose order alternates (ABBA), so that drift on a shared machine falls on every variant alike. Throughput
+ratios are the median of each round's ratio to the baseline; CPU per request (the service's worker, from /proc)
+is the steadier figure on a busy machine. Writes docs/benchmarks/toggles.md.
+"""
+
+import argparse
+import os
+import shlex
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from statistics import median
+from urllib.parse import urlencode
+
+import httpx
+
+from benchmarks.harness import ES_URL, OUT, SERVICE_ENV, Server, commands_run, cpu_seconds, environment, log, started
+from benchmarks.workload import query_mix
+from benchmarks.wrk import WrkResult, wrk, wrk_script
+
+FIRST_PORT = 8170
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    env: dict[str, str]  # on top of SERVICE_ENV; the first variant is the baseline the others are compared with
+
+
+# The baseline twice (an A/A control: how far two identical servers differ is the noise floor of the run), then
+# search analytics (README, "Search analytics"): recording every search into SQLite, against not recording.
+VARIANTS = [
+    Variant("baseline", {"SEARCH_ANALYTICS": "false"}),
+    Variant("baseline again", {"SEARCH_ANALYTICS": "false"}),
+    Variant("analytics on", {"SEARCH_ANALYTICS": "true"}),
+]
+
+
+@dataclass
+class Measured:
+    wrk: WrkResult
+    cpu_ms: float  # the service's worker, per request
+
+
+def toggles_scenario(*, variants: list[Variant], connections: list[int], seconds: int, rounds: int) -> None:
+    began = time.monotonic()
+    first_command = len(commands_run)
+    paths = ["/search?" + urlencode({"q": q}) for q in query_mix()]
+    runs: dict[tuple[str, int], list[Measured]] = {}
+    loads: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+        script = wrk_script(Path(tmp), "plain", [{"method": "GET", "path": p, "body": ""} for p in paths])
+        servers: dict[str, tuple[str, int]] = {}
+        for number, variant in enumerate(variants):
+            port = FIRST_PORT + number
+            data = Path(tmp) / f"data-{number}"
+            env = {"ELASTICSEARCH_HOSTS": ES_URL, "DATA_DIR": str(data)} | SERVICE_ENV | variant.env
+            pid = stack.enter_context(started(Server(variant.name, ["scripts/serve"], port, env)))
+            servers[variant.name] = (f"http://127.0.0.1:{port}", pid)
+        for variant in variants:
+            url, _ = servers[variant.name]
+            for path in dict.fromkeys(paths):  # every distinct request once: each must answer 200
+                status = httpx.get(url + path, timeout=30).status_code
+                if status != 200:
+                    sys.exit(f"bench: {variant.name}: {path} answered {status}")
+            log(f"toggles: warm-up, {variant.name}")
+            wrk(url, script, max(connections), 5)
+        for r in range(rounds):
+            for c in connections:
+                for variant in variants if r % 2 == 0 else variants[::-1]:
+                    log(f"toggles: round {r + 1}/{rounds}, {variant.name}, {c} connections, {seconds}s")
+                    url, pid = servers[variant.name]
+                    loads.append(os.getloadavg()[0])
+                    cpu = cpu_seconds(pid)
+                    result = wrk(url, script, c, seconds)
+                    runs.setdefault((variant.name, c), []).append(
+                        Measured(result, (cpu_seconds(pid) - cpu) / result.requests * 1e3)
+                    )
+        commands = [command.replace(tmp, "$TMP") for command in commands_run[first_command:]]
+    write_toggles_report(variants, runs, loads, connections, seconds, rounds, (time.monotonic() - began) / 60, commands)
+
+
+def write_toggles_report(
+    variants: list[Variant],
+    runs: dict[tuple[str, int], list[Measured]],
+    loads: list[float],
+    connections: list[int],
+    seconds: int,
+    rounds: int,
+    minutes: float,
+    commands: list[str],
+) -> None:
+    baseline = variants[0].name
+    lines = [
+        "# What per-request features cost",
+        "",
+        f"Written by `make bench` (`benchmarks/toggles.py`) on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+        f" in {minutes:.1f} minutes: `{shlex.join(['python', *sys.argv])}`.",
+        "",
+        "| machine | |",
+        "| --- | --- |",
+        *(f"| {k} | {v} |" for k, v in environment(["wrk"]).items()),
+        "",
+        f"Each variant is the service as its image runs it (`scripts/serve`, one worker, rate limits off) with the "
+        f"settings shown; wrk sends the plain-search mix of the demo corpus for {seconds} s at each connection count, "
+        f"{rounds} rounds, the order of the variants reversed every other round. *req/s*, *p50*, *p99*: medians of "
+        f"the rounds; *vs {baseline}*: the median of each round's throughput ratio (lowest and highest round in "
+        "brackets); *CPU ms*: the service worker's CPU time per request, median of the rounds. *errors*: non-2xx "
+        f"answers + socket errors, summed. 1-minute load average before each run: median {median(loads):.1f}, "
+        f"highest {max(loads):.1f}, on {os.cpu_count()} cores.",
+        "",
+        f"| variant | settings | connections | req/s | p50 ms | p99 ms | errors | vs {baseline} | CPU ms | CPU vs "
+        f"{baseline} |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for variant in variants:
+        settings = " ".join(f"`{k}={v}`" for k, v in variant.env.items())
+        for c in connections:
+            measured = runs[(variant.name, c)]
+            base = runs[(baseline, c)]
+            ratios = [
+                m.wrk.requests_per_second / b.wrk.requests_per_second for m, b in zip(measured, base, strict=True)
+            ]
+            cpu, base_cpu = median([m.cpu_ms for m in measured]), median([b.cpu_ms for b in base])
+            spread = "" if variant.name == baseline else f" ({min(ratios):.1%}–{max(ratios):.1%})"
+            lines.append(
+                f"| {variant.name} | {settings} | {c} | {median([m.wrk.requests_per_second for m in measured]):,.0f} | "
+                f"{median([m.wrk.p50_ms for m in measured]):.1f} | {median([m.wrk.p99_ms for m in measured]):.1f} | "
+                f"{sum(m.wrk.errors for m in measured)} | {median(ratios):.1%}{spread} | {cpu:.3f} | "
+                f"{cpu / base_cpu:.1%} |"
+            )
+    lines += ["", "## Commands", "", "```", *dict.fromkeys(commands), "```", ""]
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "toggles.md").write_text("\n".join(lines))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("toggle scenario")
+    group.add_argument("--toggles-seconds", type=int, default=5, help="duration of each wrk run")
+    group.add_argument("--toggles-rounds", type=int, default=8)
+    group.add_argument("--toggles-connections", type=int, nargs="+", default=[64])
+
+
+def run_from_arguments(args: argparse.Namespace) -> None:
+    toggles_scenario(
+        variants=VARIANTS,
+        connections=args.toggles_connections,
+        seconds=args.toggles_seconds,
+        rounds=args.toggles_rounds,
+    )
+    print((OUT / "toggles.md").read_text())
