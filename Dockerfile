@@ -42,8 +42,15 @@ COPY scripts/serve ./scripts/serve
 RUN python manage.py collectstatic --noinput --verbosity 0
 # The search analytics database (SQLite, unless DATABASE_URL names another): the one directory the app writes.
 # Mount a volume here to keep it across containers; docker-compose.yml does.
+# (-p: collectstatic above has made it already, as root, by loading the settings, whose database lives there.)
 ENV DATA_DIR=/app/data
 RUN mkdir -p /app/data && chown 10001:10001 /app/data
+# Production settings: every search, suggestion and document needs an API key (`docker exec <container> python
+# manage.py create_api_key NAME --scope search`, stored in the database above). A service that answers anyone is
+# a choice an operator makes (SEARCH_REQUIRE_API_KEY=false), not a default it inherits; docker-compose.yml makes
+# it for development. (DL3064 reads "KEY" in the name as a secret; this is a switch.)
+# hadolint ignore=DL3064
+ENV SEARCH_REQUIRE_API_KEY=true
 USER 10001:10001
 EXPOSE 8000
 # Liveness only: /health answers without touching Elasticsearch, and its successes are not access-logged.

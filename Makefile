@@ -28,10 +28,10 @@ demo-data: install elasticsearch-start
 	$(DEV_ENV) uv run python manage.py load_demo
 
 # Local Elasticsearch + demo data + the service and its search page on http://127.0.0.1:8000 (Ctrl-C stops the
-# service). `make dev SEARCH_PAGE=false` leaves only the API.
+# service). `make dev SEARCH_PAGE=false` leaves only the API. The service writes its own access log (JSON lines).
 SEARCH_PAGE ?= true
 dev: demo-data
-	$(DEV_ENV) SEARCH_PAGE=$(SEARCH_PAGE) uv run uvicorn config.asgi:application --host 127.0.0.1 --port 8000
+	$(DEV_ENV) SEARCH_PAGE=$(SEARCH_PAGE) uv run uvicorn config.asgi:application --host 127.0.0.1 --port 8000 --no-access-log
 
 # Benchmarks (about 18 minutes): writes docs/benchmarks/results.md, benchmarks.png, features.md and attack.md.
 # BENCH_ARGS=--seconds 5 for a quick look; BENCH_ARGS="--only attack" or "--only features" for one scenario.

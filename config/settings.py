@@ -16,22 +16,38 @@ ALLOWED_HOSTS = SEARCH.django_allowed_hosts
 
 INSTALLED_APPS = [
     "servestatic",  # its configuration checks (manage.py check)
+    "corsheaders",  # its configuration checks
     "django.contrib.staticfiles",  # finds ninja's Swagger UI assets and the search page's; collectstatic
     "ninja",
     "search_service",
 ]
 
-# Only what this API needs: every middleware costs time per request, a sync one a thread hop.
-# It has no sessions, cookies, CSRF-protected forms or users.
+# Only what this API needs: every middleware costs time per request, a sync one a thread hop; each of these is
+# async (django-cors-headers' is async-capable). It has no sessions, cookies, CSRF-protected forms or users.
+# The access log and the metrics are outermost, so that their durations cover every answer the others make.
+# The security headers go on every answer, refusals included. CORS answers preflights before the rate limit and the
+# API key, which browsers never send with them, and puts its headers on their refusals (a page can read a 429).
 # The static files come after the Host check and the rate limit, which they obey like any path, and inside the
 # JSON 405, so a POST to one answers like any other; for every other path ServeStatic costs a dictionary lookup.
 MIDDLEWARE = [
+    "search_service.access_log.access_log_middleware",
+    "search_service.metrics.middleware.metrics_middleware",
+    "search_service.middleware.security_headers_middleware",
     "search_service.middleware.allowed_hosts_middleware",
+    "corsheaders.middleware.CorsMiddleware",
     "search_service.middleware.rate_limit_middleware",
     "search_service.analytics.middleware.search_analytics_middleware",
     "search_service.middleware.method_not_allowed_as_json",
     "servestatic.middleware.ServeStaticMiddleware",
 ]
+
+# CORS (django-cors-headers): which browser origins may call the API, and what their scripts may send and read.
+# No credentials (cookies): the API uses none; a page sends its API key as a header, if it must.
+CORS_ALLOWED_ORIGINS = SEARCH.cors_allowed_origins
+CORS_ALLOW_METHODS = ("GET", "OPTIONS")
+CORS_ALLOW_HEADERS = ("accept", "authorization", "x-api-key", "x-request-id")
+CORS_EXPOSE_HEADERS = ("Retry-After", "X-Request-ID", "WWW-Authenticate")
+CORS_PREFLIGHT_MAX_AGE = 3600
 
 # Every endpoint is GET. SearchASGIHandler refuses any request that announces a body before reading it;
 # should one get through, reading it (request.body, request.POST) fails too.
@@ -83,15 +99,23 @@ def not_an_elasticsearch_fault(record: logging.LogRecord) -> bool:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "search_service.json_logs.JsonFormatter"},
+    },
     "filters": {
         "not_an_elasticsearch_fault": {"()": "django.utils.log.CallbackFilter", "callback": not_an_elasticsearch_fault}
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        # The access log on stdout, one JSON object a line, apart from the other logs (stderr, plain text).
+        "access": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"},
+    },
     "root": {"handlers": ["console"], "level": "INFO"},
     # The client logs every request at INFO; at WARNING it reports only failures.
     "loggers": {
         "elastic_transport.transport": {"level": "WARNING"},
         "django.request": {"filters": ["not_an_elasticsearch_fault"]},
+        "search_service.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
     },
 }

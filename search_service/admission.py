@@ -9,9 +9,10 @@ import asyncio
 import ipaddress
 import math
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage
@@ -30,6 +31,8 @@ EXPENSIVE_DEPTH = 1_000
 EXPENSIVE_FACET_BUCKETS = 50
 # IPv6 clients get a whole /64 each from their provider, so one address per /64 is one client.
 IPV6_CLIENT_PREFIX = 64
+# What the limits count for a request with a verified API key: `key:<prefix>`, whatever address it comes from.
+KEY_IDENTITY = "key:"
 
 
 class Refused(Exception):
@@ -58,16 +61,17 @@ def is_expensive(
 
 
 @asynccontextmanager
-async def admit(config: ServiceSettings, address: str | None, *, expensive: bool) -> AsyncIterator[None]:
+async def admit(config: ServiceSettings, client: str, *, expensive: bool) -> AsyncIterator[None]:
     """Run the block at once if the request is cheap; if expensive, after the client's expensive-query rate limit
-    and a turn in the lane, or answer 429 (held back SEARCH_REFUSAL_DELAY) when neither is to be had."""
+    and a turn in the lane, or answer 429 (held back SEARCH_REFUSAL_DELAY) when neither is to be had. `client` is
+    what the limits count (keys/auth.py, caller_identity): an API key, or else an address."""
     if not expensive:
         yield
         return
     admission = admission_for(config)
     async with AsyncExitStack() as turn:
         try:
-            admission.expensive_requests.hit(client_key(address))
+            admission.expensive_requests.hit(client)
             await turn.enter_async_context(admission.lane.enter())
         except Refused as refused:
             await delay_refusal(refused, config.search_refusal_delay)
@@ -99,24 +103,32 @@ def client_key(address: str | None) -> str:
     return str(parsed)
 
 
+@lru_cache(maxsize=256)
+def parse_rate_limit(spec: str) -> tuple[RateLimitItem, ...]:
+    """`limits` notation (`20/second;600/minute`) parsed once; '' is no limit. Keys carry their own (keys/)."""
+    return tuple(parse_many(spec)) if spec else ()
+
+
 class RateLimit:
     """`limits` notation (`20/second;600/minute`): every window must have room for the request."""
 
     def __init__(self, spec: str, *, code: str, what: str) -> None:
-        self.items: list[RateLimitItem] = parse_many(spec) if spec else []
+        self.items: Sequence[RateLimitItem] = parse_rate_limit(spec)
         self.limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
         self.code = code
         self.what = what
 
-    def hit(self, client: str) -> None:
-        for item in self.items:
+    def hit(self, client: str, items: Sequence[RateLimitItem] | None = None) -> None:
+        """Count a request of `client` against `items` (an API key's own budget), or else this limit's."""
+        for item in self.items if items is None else items:
             if not self.limiter.hit(item, client):
                 reset_at = self.limiter.get_window_stats(item, client).reset_time
                 retry_after = max(1, math.ceil(reset_at - time.time()))
                 raise Refused(
                     self.code,
                     f"more than {item.amount} {self.what} in {item.multiples} {item.GRANULARITY.name}(s) "
-                    f"from this client; retry after {retry_after} s",
+                    f"from this {'API key' if client.startswith(KEY_IDENTITY) else 'client'}; "
+                    f"retry after {retry_after} s",
                     retry_after,
                 )
 

@@ -1,10 +1,34 @@
 """The API object: one NinjaAPI with the error map installed and each endpoint module's router mounted."""
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
-from search_service.endpoints import analytics, documents, health, search, suggest
+from search_service.credentials import KeysUnavailable, NotAuthenticated
+from search_service.endpoints import analytics, documents, health, metrics, search, suggest
 from search_service.errors import register_error_handlers
+from search_service.keys.auth import DOCS_AUTH
 from search_service.renderers import OrjsonRenderer
+
+
+def docs_need_a_key(view: Callable[..., HttpResponse]) -> Callable[..., Any]:
+    """/docs and /openapi.json behind DOCS_REQUIRE_API_KEY. Ninja's views are sync and run in a thread as before;
+    the key is checked first, in the event loop, with the same auth and answers as every endpoint."""
+
+    @wraps(view)
+    async def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            await DOCS_AUTH(request)
+        except (NotAuthenticated, KeysUnavailable) as refused:  # answered as on every endpoint
+            return api.on_exception(request, refused)
+        return await sync_to_async(view)(request, *args, **kwargs)
+
+    return checked
+
 
 api = NinjaAPI(
     title="Search service",
@@ -12,7 +36,8 @@ api = NinjaAPI(
     description="Full-text search over an Elasticsearch index.",
     urls_namespace="search",
     renderer=OrjsonRenderer(),
+    docs_decorator=docs_need_a_key,
 )
 register_error_handlers(api)
-for router in (search.router, suggest.router, documents.router, health.router, analytics.router):
+for router in (search.router, suggest.router, documents.router, health.router, analytics.router, metrics.router):
     api.add_router("", router)

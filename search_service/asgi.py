@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import django
+from django.conf import settings
 from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
@@ -39,7 +40,8 @@ class SearchASGIHandler(ASGIHandler):
 
     - It speaks the `lifespan` protocol, which Django's refuses: startup has nothing to do (the
       Elasticsearch client and the analytics writer start lazily, inside the serving loop); shutdown writes
-      the analytics rows still buffered and closes the client, so no aiohttp session is left unclosed.
+      the analytics rows still buffered and the API keys' last uses, and closes the client, so no aiohttp
+      session is left unclosed.
     - It refuses a request that announces a body (413 `body_not_allowed`) before reading any of it. Every
       endpoint is GET, and Django reads a whole body before any check, spooling it to a temporary file past
       FILE_UPLOAD_MAX_MEMORY_SIZE, on any path and for any Host: one POST could write gigabytes to disk.
@@ -68,15 +70,19 @@ class SearchASGIHandler(ASGIHandler):
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 from search_service.analytics.recorder import stop_recorder  # imports models: after setup
+                from search_service.keys.last_used import stop_last_used
+                from search_service.metrics.exposition import forget_this_process
 
                 await stop_recorder()  # after the last request: uvicorn runs this once they have all finished
+                await stop_last_used()
                 await close_client()
+                forget_this_process()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
     async def handle(self, scope: Any, receive: Any, send: Any) -> None:
         if announces_body(scope["headers"]):
-            await self.refuse_body(send)
+            await self.refuse_body(scope, send)
             return
         try:
             body_file = await self.read_body(receive)
@@ -95,13 +101,20 @@ class SearchASGIHandler(ASGIHandler):
             response.close()
         body_file.close()
 
-    async def refuse_body(self, send: Any) -> None:
+    async def refuse_body(self, scope: Any, send: Any) -> None:
         """413, and the connection closed, so the server stops reading what the client still sends."""
         headers = [
             (b"content-type", b"application/json"),
             (b"content-length", b"%d" % len(BODY_NOT_ALLOWED)),
             (b"connection", b"close"),
         ]
+        if settings.SEARCH.search_access_log:  # the line and the id the middleware would have given it
+            from search_service.access_log import log_refused_body, request_id  # imports models: after setup
+
+            sent_id = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+            the_id = request_id(sent_id or None)
+            headers.append((b"x-request-id", the_id.encode()))
+            log_refused_body(scope, the_id, 413)
         with contextlib.suppress(asyncio.CancelledError):  # the client left while we were sending
             await send({"type": "http.response.start", "status": 413, "headers": headers})
             await send({"type": "http.response.body", "body": BODY_NOT_ALLOWED})

@@ -1,6 +1,7 @@
 """The Elasticsearch client's lifecycle: one AsyncElasticsearch per worker process, closed on ASGI shutdown."""
 
 import asyncio
+import time
 from importlib.metadata import version
 from typing import Any
 
@@ -11,6 +12,7 @@ from elastic_transport.client_utils import DEFAULT, DefaultType
 from elasticsearch import ApiError, AsyncElasticsearch
 from elasticsearch.serializer import OrjsonSerializer
 
+from search_service.metrics.series import elasticsearch_operation, observe_elasticsearch
 from search_service.settings import ServiceSettings
 
 _client: AsyncElasticsearch | None = None
@@ -42,6 +44,28 @@ class PooledAiohttpNode(AiohttpHttpNode):
         body: bytes | None = None,
         headers: HttpHeaders | None = None,
         request_timeout: DefaultType | float | None = DEFAULT,
+    ) -> NodeApiResponse:
+        """One attempt, timed into the metrics with its error if it fails (SEARCH_METRICS)."""
+        if not settings.SEARCH.search_metrics:
+            return await self._perform_on_time(method, target, body, headers, request_timeout)
+        began = time.perf_counter()
+        operation = elasticsearch_operation(target)
+        try:
+            response = await self._perform_on_time(method, target, body, headers, request_timeout)
+        except Exception as error:  # re-raised: only counted on its way to the error map
+            observe_elasticsearch(operation, time.perf_counter() - began, type(error).__name__)
+            raise
+        status = response.meta.status
+        observe_elasticsearch(operation, time.perf_counter() - began, None if status < 400 else f"http_{status}")
+        return response
+
+    async def _perform_on_time(
+        self,
+        method: str,
+        target: str,
+        body: bytes | None,
+        headers: HttpHeaders | None,
+        request_timeout: DefaultType | float | None,
     ) -> NodeApiResponse:
         """One attempt, bounded by `request_timeout` to within milliseconds, and refused unless it is JSON.
 

@@ -27,7 +27,7 @@ from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 
 from search_service.admission import Refused
-from search_service.analytics.auth import AnalyticsOff, NotAuthenticated
+from search_service.credentials import EndpointOff, KeysUnavailable, NotAuthenticated, NotPermitted
 from search_service.elastic import describe_version_refusal, refuses_client_version
 from search_service.faults import ElasticsearchAnswerMalformed
 from search_service.query.diagnose import SIMPLE_MODE_HINT
@@ -195,8 +195,8 @@ def register_error_handlers(api: NinjaAPI) -> None:
     def query_refused(request: HttpRequest, exc: QueryRefused) -> HttpResponse:
         return error_response(400, exc.code, exc.detail, position=exc.position, hint=exc.hint)
 
-    @api.exception_handler(AnalyticsOff)
-    def analytics_off(request: HttpRequest, exc: AnalyticsOff) -> HttpResponse:
+    @api.exception_handler(EndpointOff)
+    def endpoint_off(request: HttpRequest, exc: EndpointOff) -> HttpResponse:
         return error_response(404, "not_found", "No such endpoint")
 
     @api.exception_handler(NotAuthenticated)
@@ -204,6 +204,15 @@ def register_error_handlers(api: NinjaAPI) -> None:
         response = error_response(401, "unauthorized", exc.detail)
         response["WWW-Authenticate"] = exc.challenge
         return response
+
+    @api.exception_handler(NotPermitted)
+    def not_permitted(request: HttpRequest, exc: NotPermitted) -> HttpResponse:
+        return error_response(403, "forbidden", exc.detail)
+
+    @api.exception_handler(KeysUnavailable)
+    def keys_unavailable(request: HttpRequest, exc: KeysUnavailable) -> HttpResponse:
+        # Logged where it happened (keys/store.py), with the database's error.
+        return error_response(503, "api_keys_unavailable", "API keys cannot be checked now; try again later")
 
     @api.exception_handler(Refused)
     def too_many_requests(request: HttpRequest, exc: Refused) -> HttpResponse:

@@ -7,8 +7,20 @@ from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.decorators import async_only_middleware
 
-from search_service.admission import Refused, admission_for, client_key, delay_refusal
+from search_service.admission import (
+    KEY_IDENTITY,
+    Refused,
+    admission_for,
+    client_key,
+    delay_refusal,
+    parse_rate_limit,
+)
+from search_service.credentials import KeysUnavailable, NotAuthenticated
+from search_service.keys.auth import request_key
+from search_service.keys.format import presented_key
+from search_service.keys.store import key_store_for
 from search_service.probes import PROBE_PATHS
+from search_service.settings import ServiceSettings
 
 
 @async_only_middleware
@@ -33,6 +45,37 @@ def allowed_hosts_middleware(
                 status=400,
             )
         return await get_response(request)
+
+    return middleware
+
+
+# On every answer. The JSON API's CSP forbids everything: a JSON answer opened in a browser runs nothing and loads
+# nothing. Pages that set their own policy (the search page) keep it; /docs (Swagger UI) sets none.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+JSON_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
+
+
+@async_only_middleware
+def security_headers_middleware(
+    get_response: Callable[[HttpRequest], Awaitable[HttpResponse]],
+) -> Callable[[HttpRequest], Awaitable[HttpResponse]]:
+    """Django's SecurityMiddleware does this and more (HTTPS redirects, HSTS: the load balancer's job here), but it
+    is a sync MiddlewareMixin: under ASGI it would cost two thread hops per request."""
+
+    async def middleware(request: HttpRequest) -> HttpResponse:
+        response = await get_response(request)
+        for header, value in SECURITY_HEADERS.items():
+            if header not in response:
+                response[header] = value
+        if "Content-Security-Policy" not in response and response.get("Content-Type", "").startswith(
+            "application/json"
+        ):
+            response["Content-Security-Policy"] = JSON_CONTENT_SECURITY_POLICY
+        return response
 
     return middleware
 
@@ -62,12 +105,13 @@ def rate_limit_middleware(
     get_response: Callable[[HttpRequest], Awaitable[HttpResponse]],
 ) -> Callable[[HttpRequest], Awaitable[HttpResponse]]:
     """Per-client rate limit (SEARCH_RATE_LIMIT) on every path but the probes, before any parsing: a client
-    over its budget costs the service a dictionary lookup and a small JSON answer."""
+    over its budget costs the service a dictionary lookup and a small JSON answer. A request with a valid API key
+    counts against the key instead (its own budget, or SEARCH_RATE_LIMIT), wherever it comes from."""
 
     async def middleware(request: HttpRequest) -> HttpResponse:
         if request.path not in PROBE_PATHS:
             try:
-                admission_for(settings.SEARCH).requests.hit(client_key(request.META.get("REMOTE_ADDR")))
+                await _count_request(request, settings.SEARCH)
             except Refused as refused:
                 await delay_refusal(refused, settings.SEARCH.search_refusal_delay)
                 response = JsonResponse({"error": refused.code, "detail": refused.detail}, status=429)
@@ -76,3 +120,26 @@ def rate_limit_middleware(
         return await get_response(request)
 
     return middleware
+
+
+async def _count_request(request: HttpRequest, config: ServiceSettings) -> None:
+    limit = admission_for(config).requests
+    address = client_key(request.META.get("REMOTE_ADDR"))
+    key = presented_key(request.headers)
+    if key is None:
+        limit.hit(address)
+        return
+    known, _ = key_store_for(config).cached(key)
+    if not known:
+        # Finding the key costs a database query: charged to the address first, so that a client sending many
+        # made-up keys is limited like any other, and a real key's first request per cache period counts twice.
+        limit.hit(address)
+    try:
+        found = await request_key(request)  # remembered on the request, for the endpoint's auth
+    except (NotAuthenticated, KeysUnavailable):
+        found = None  # answered by the endpoint's auth; counted as the address's request
+    if found is not None:
+        budget = None if found.rate_limit is None else parse_rate_limit(found.rate_limit)
+        limit.hit(KEY_IDENTITY + found.prefix, budget)
+    elif known:
+        limit.hit(address)

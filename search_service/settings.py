@@ -23,6 +23,8 @@ _SEARCH_FIELD = re.compile(r"^[A-Za-z0-9_@.*-]+(\^\d+(\.\d+)?)?$")
 _FIELD_PATTERN = re.compile(r"^[A-Za-z0-9_@.*-]+$")
 _FIELD_NAME = re.compile(r"^[A-Za-z0-9_@][A-Za-z0-9_@.-]*$")
 _DEFAULT_HOSTS = [AnyHttpUrl("http://localhost:9200")]
+# An origin as browsers send it in `Origin`: scheme, host and optional port, nothing after.
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
 
 
 def _split_commas(value: object) -> object:
@@ -134,6 +136,33 @@ class ServiceSettings(BaseSettings):
     search_analytics_flush_interval: float = Field(default=1.0, gt=0, le=60)  # ... or after this many seconds
     search_analytics_retention_days: int = Field(default=30, ge=1, le=3_650)  # manage.py prune_analytics
 
+    # API keys (keys/), README "API keys". Off: a request without a key is served, one with a key has it checked
+    # (and counted against the key's own rate limit). The image turns it on (Dockerfile).
+    search_require_api_key: bool = False
+    # A verified (or unknown) key is remembered this long per worker: no database query for it meanwhile, and a
+    # revocation takes effect within this time. 0: every request with a key is looked up.
+    api_key_cache_seconds: float = Field(default=30.0, ge=0, le=3_600)
+    # A key's `last_used` is written at most once per this many seconds per worker, off the request path.
+    api_key_last_used_interval: float = Field(default=60.0, gt=0, le=86_400)
+    # With SEARCH_REQUIRE_API_KEY on, whether /ready and the OpenAPI document (/docs, /openapi.json) need a key too
+    # (any valid key). Off by default: probes send no key, and the document describes only what is public anyway.
+    ready_requires_api_key: bool = False
+    docs_require_api_key: bool = False
+
+    # Browser origins (`https://app.example.com`) allowed to call the API from their pages (CORS); empty: none.
+    cors_allowed_origins: Annotated[list[str], NoDecode] = []
+
+    # One JSON line per request on stdout (access_log.py), README "Logs". The query text (`q`, `prefix`) goes in
+    # only when SEARCH_ACCESS_LOG_QUERY_TEXT says so: queries can be personal.
+    search_access_log: bool = True
+    search_access_log_query_text: bool = False
+
+    # Prometheus metrics (metrics/), README "Metrics". /metrics answers `Authorization: Bearer <METRICS_TOKEN>` or
+    # an admin API key; with METRICS_PORT set, it is served on that port instead, without credentials (scripts/serve).
+    search_metrics: bool = True
+    metrics_token: SecretStr | None = Field(default=None, min_length=16)
+    metrics_port: int | None = Field(default=None, ge=1, le=65_535)
+
     django_secret_key: SecretStr = SecretStr("insecure-development-key-change-me")
     django_debug: bool = False
     django_allowed_hosts: Annotated[list[str], NoDecode] = ["localhost", "127.0.0.1", "[::1]"]
@@ -147,10 +176,11 @@ class ServiceSettings(BaseSettings):
         "search_facet_fields",
         "search_sort_fields",
         "django_allowed_hosts",
+        "cors_allowed_origins",
         mode="before",
     )(_split_commas)
 
-    @field_validator("database_url", "analytics_token", mode="before")
+    @field_validator("database_url", "analytics_token", "metrics_token", "metrics_port", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         # Compose passes `${ANALYTICS_TOKEN:-}` through as an empty string when the operator set nothing.
@@ -199,6 +229,14 @@ class ServiceSettings(BaseSettings):
                 raise ValueError(f"{value!r} is not a rate limit such as '20/second;600/minute'") from None
         return value.strip()
 
+    @field_validator("cors_allowed_origins")
+    @classmethod
+    def _check_origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if not _ORIGIN.match(origin):
+                raise ValueError(f"{origin!r} is not an origin: scheme and host, e.g. 'https://app.example.com'")
+        return origins
+
     @field_validator("elasticsearch_cloud_id")
     @classmethod
     def _check_cloud_id(cls, cloud_id: str | None) -> str | None:
@@ -230,6 +268,10 @@ class ServiceSettings(BaseSettings):
             raise ValueError("ELASTICSEARCH_USERNAME and ELASTICSEARCH_PASSWORD must be set together")
         if self.elasticsearch_api_key is not None and self.elasticsearch_username is not None:
             raise ValueError("set ELASTICSEARCH_API_KEY or ELASTICSEARCH_USERNAME/PASSWORD, not both")
+        if not self.django_debug and not self.django_allowed_hosts:
+            raise ValueError(
+                "DJANGO_ALLOWED_HOSTS must name the host names the service answers for (DJANGO_DEBUG is off)"
+            )
         if self.search_timeout >= self.elasticsearch_request_timeout:
             raise ValueError(
                 "SEARCH_TIMEOUT must be below ELASTICSEARCH_REQUEST_TIMEOUT, so that a slow search answers "

@@ -1,5 +1,6 @@
 """The API fuzzed through its own OpenAPI document, with the real node behind it: whatever a client sends, the
-answer is one the document describes (its status, its schema) and never a 5xx.
+answer is one the document describes (its status, its schema) and never a 5xx. The headers the service reads
+(API keys, tokens, request ids, origins) are fuzzed on every endpoint, keys required or not.
 
 Requests go through the ASGI application as uvicorn serves it, with httpx, each in its own event loop: the
 service's Elasticsearch client belongs to the loop that made it, and is closed with it.
@@ -10,8 +11,10 @@ import os
 from typing import Any
 
 import httpx
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, reject, settings
+from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
@@ -83,3 +86,71 @@ def test_any_query_answers_200_400_or_422_as_json(configure_service, q):
         assert {"error", "detail"} <= set(body) <= {"error", "detail", "position", "hint"}
         assert body["error"]
         assert body["detail"]
+
+
+# What a client may put in the headers the service reads: keys (well formed or not), the schemes of
+# Authorization, request ids, origins. Any text a header can carry (latin-1 without controls), and near misses.
+header_text = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"), max_size=80)
+key_like = st.builds(
+    lambda prefix, secret: f"ssk_{prefix}_{secret}",
+    st.text("0123456789abcdef", min_size=12, max_size=12),
+    st.text("ABCxyz019_-", min_size=43, max_size=43),
+)
+authorization = st.one_of(
+    header_text,
+    st.builds(
+        lambda scheme, value: f"{scheme} {value}",
+        st.sampled_from(["ApiKey", "apikey", "Bearer", "Basic"]),
+        st.one_of(key_like, header_text),
+    ),
+)
+FUZZED_PATHS = [
+    "/search?q=json",
+    "/suggest?prefix=js",
+    "/documents/json.dumps",
+    "/ready",
+    "/metrics",
+    "/analytics/recorder",
+    "/openapi.json",
+    "/nothing",
+]
+
+
+@pytest.mark.django_db(transaction=True)
+@fuzz_settings
+@given(
+    path=st.sampled_from(FUZZED_PATHS),
+    required=st.booleans(),
+    headers=st.fixed_dictionaries(
+        {},
+        optional={
+            "X-API-Key": st.one_of(key_like, header_text),
+            "Authorization": authorization,
+            "X-Request-ID": header_text,
+            "Origin": st.one_of(st.just("https://app.example.com"), header_text),
+        },
+    ),
+)
+def test_any_credential_request_id_or_origin_answers_without_a_server_error(
+    configure_service, settings, path, required, headers
+):
+    configure_service(
+        elasticsearch_request_timeout=TIMEOUT,
+        search_require_api_key=required,
+        ready_requires_api_key=required,
+        docs_require_api_key=required,
+        analytics_token="analytics-token-for-fuzzing",
+        metrics_token="metrics-token-for-fuzzing",
+        api_key_cache_seconds=0,
+    )
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
+    response = asyncio.run(
+        send("GET", path, headers={name: value.encode("latin-1") for name, value in headers.items()})
+    )
+
+    assert response.status_code < 500, response.text
+    assert response.status_code in {200, 401, 403, 404, 422}, response.text
+    if response.status_code != 200:
+        assert set(response.json()) == {"error", "detail"}
+    request_id = response.headers["X-Request-ID"]
+    assert request_id == headers.get("X-Request-ID") or len(request_id) == 32

@@ -13,6 +13,7 @@ from typing import Any
 
 import compose
 import pytest
+import yaml
 
 from tests.conftest import REPO
 
@@ -120,11 +121,26 @@ def test_the_image_is_built_once_with_the_tag_make_image_builds():
 
 
 def test_the_api_is_published_on_loopback_unless_told_otherwise():
-    (default,) = compose_services()["app"]["ports"]
-    (chosen,) = compose_services(APP_BIND="0.0.0.0", APP_PORT="9000")["app"]["ports"]
+    default, default_metrics = compose_services()["app"]["ports"]
+    chosen, chosen_metrics = compose_services(APP_BIND="0.0.0.0", APP_PORT="9000")["app"]["ports"]
 
     assert (default["host_ip"], default["published"], default["target"]) == ("127.0.0.1", "8000", 8000)
     assert (chosen["host_ip"], chosen["published"], chosen["target"]) == ("0.0.0.0", "9000", 8000)
+    # The metrics port asks for no credentials: loopback only, whatever APP_BIND says.
+    for metrics in (default_metrics, chosen_metrics):
+        assert (metrics["host_ip"], metrics["published"], metrics["target"]) == ("127.0.0.1", "9100", 9100)
+
+
+def test_development_needs_no_key_the_image_does_and_prometheus_scrapes_the_metrics_port():
+    app = compose_services()["app"]["environment"]
+    dockerfile = (REPO / "Dockerfile").read_text()
+    scrape = yaml.safe_load((REPO / "deploy" / "prometheus.yml").read_text())
+
+    assert app["SEARCH_REQUIRE_API_KEY"] == "false"
+    assert "ENV SEARCH_REQUIRE_API_KEY=true" in dockerfile
+    [job] = scrape["scrape_configs"]
+    assert job["static_configs"] == [{"targets": [f"app:{app['METRICS_PORT']}"]}]
+    assert "deploy/prometheus.yml" in (REPO / "docker-compose.yml").read_text()
 
 
 def test_env_example_lists_exactly_what_the_compose_file_reads_from_env():

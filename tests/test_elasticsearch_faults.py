@@ -232,8 +232,8 @@ async def test_ready_answers_only_documented_statuses_as_json(api, configure_ser
 async def test_ready_documents_every_status_it_can_answer(api):
     operation = (await api.get("/openapi.json")).json()["paths"]["/ready"]["get"]
 
-    assert set(operation["responses"]) == {"200", "500", "502", "503", "504"}
-    for status in ("500", "502", "503", "504"):
+    assert set(operation["responses"]) == {"200", "401", "500", "502", "503", "504"}  # 401: READY_REQUIRES_API_KEY
+    for status in ("401", "500", "502", "503", "504"):
         schema = operation["responses"][status]["content"]["application/json"]["schema"]
         assert schema == {"$ref": "#/components/schemas/ErrorResponse"}
 

@@ -41,6 +41,17 @@ VARIABLES = [
     "HEADER_READ_TIMEOUT",
     "MAX_HEADER_BYTES",
     "MAX_CONNECTIONS",
+    "SEARCH_REQUIRE_API_KEY",
+    "API_KEY_CACHE_SECONDS",
+    "API_KEY_LAST_USED_INTERVAL",
+    "READY_REQUIRES_API_KEY",
+    "DOCS_REQUIRE_API_KEY",
+    "CORS_ALLOWED_ORIGINS",
+    "SEARCH_ACCESS_LOG",
+    "SEARCH_ACCESS_LOG_QUERY_TEXT",
+    "SEARCH_METRICS",
+    "METRICS_TOKEN",
+    "METRICS_PORT",
 ]
 
 
@@ -112,6 +123,15 @@ def test_comma_separated_lists_are_split_and_trimmed(env):
         ("SEARCH_RATE_LIMIT", "lots"),
         ("SEARCH_EXPENSIVE_RATE_LIMIT", "2/fortnight"),
         ("SEARCH_REFUSAL_DELAY", "-1"),
+        ("SEARCH_REQUIRE_API_KEY", "maybe"),
+        ("API_KEY_CACHE_SECONDS", "-1"),
+        ("API_KEY_LAST_USED_INTERVAL", "0"),
+        ("CORS_ALLOWED_ORIGINS", "app.example.com"),
+        ("CORS_ALLOWED_ORIGINS", "https://app.example.com/"),
+        ("CORS_ALLOWED_ORIGINS", "*"),
+        ("METRICS_TOKEN", "short"),
+        ("METRICS_PORT", "0"),
+        ("METRICS_PORT", "70000"),
     ],
 )
 def test_bad_value_stops_startup_naming_the_variable(env, variable, value):
@@ -119,6 +139,28 @@ def test_bad_value_stops_startup_naming_the_variable(env, variable, value):
 
     with pytest.raises(ImproperlyConfigured, match=f"^invalid configuration:\n  {variable}: "):
         load_settings()
+
+
+def test_web_safety_defaults_and_switches(env):
+    config = load_settings()
+
+    assert config.django_debug is False
+    assert config.search_require_api_key is False  # on in the image (Dockerfile), off for local development
+    assert config.cors_allowed_origins == []
+    assert (config.search_access_log, config.search_access_log_query_text, config.search_metrics) == (True, False, True)
+    env.setenv("CORS_ALLOWED_ORIGINS", "https://app.example.com, http://localhost:3000, http://[::1]:8080")
+    env.setenv("METRICS_PORT", "")  # as compose passes an unset variable: unset
+    config = load_settings()
+    assert config.cors_allowed_origins == ["https://app.example.com", "http://localhost:3000", "http://[::1]:8080"]
+    assert config.metrics_port is None
+
+
+def test_allowed_hosts_are_required_unless_debugging(env):
+    env.setenv("DJANGO_ALLOWED_HOSTS", "")
+    with pytest.raises(ImproperlyConfigured, match="DJANGO_ALLOWED_HOSTS must name"):
+        load_settings()
+    env.setenv("DJANGO_DEBUG", "true")
+    assert load_settings().django_allowed_hosts == []
 
 
 def test_cost_policy_defaults_are_safe_for_the_open_internet(env):

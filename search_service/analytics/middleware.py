@@ -1,5 +1,6 @@
 """Feeds every request to /search to the recorder, after the answer is made: what it asked, its status, what it
-found (set on the request by the view: note_outcome), how long it took. Async-only, so it costs no thread hop."""
+found (set on the request by the view: outcome.py), how long it took, with which API key. Async-only, so it costs
+no thread hop."""
 
 import time
 from collections.abc import Awaitable, Callable
@@ -9,16 +10,12 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import async_only_middleware
 
-from search_service.analytics.record import SearchOutcome, search_row
+from search_service.analytics.record import search_row
 from search_service.analytics.recorder import recorder_for
+from search_service.keys.auth import authenticated_key
+from search_service.outcome import outcome_of
 
 RECORDED_PATHS = frozenset({"/search"})
-_OUTCOME = "_search_outcome"
-
-
-def note_outcome(request: HttpRequest, *, total_hits: int, took_ms: int | None) -> None:
-    """Called by the search view once Elasticsearch has answered."""
-    setattr(request, _OUTCOME, SearchOutcome(total_hits, took_ms))
 
 
 @async_only_middleware
@@ -34,10 +31,11 @@ def search_analytics_middleware(
         row = search_row(
             request.GET,
             status=response.status_code,
-            outcome=getattr(request, _OUTCOME, None),
+            outcome=outcome_of(request),
             latency_ms=(time.perf_counter() - began) * 1000,
             timestamp=datetime.now(UTC),
             keep_query_text=config.search_analytics_query_text,
+            api_key_prefix=key.prefix if (key := authenticated_key(request)) else "",
         )
         recorder_for(config).record(row)
         return response

@@ -1,23 +1,15 @@
 """A search as a row for SearchRecord, from what the request asked and what the view found. Pure."""
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.http import QueryDict
 
 from search_service.models.search_record import MAX_QUERY_TEXT
+from search_service.outcome import SearchOutcome
 
 MAX_FILTERS_RECORDED = 64  # as many as a request may send (SearchParams)
 MAX_FILTER_TEXT = 512
-
-
-@dataclass(frozen=True, slots=True)
-class SearchOutcome:
-    """What the search view found, for the record: set on the request by the view, read by the middleware."""
-
-    total_hits: int
-    took_ms: int | None
 
 
 def normalize_query(text: str) -> str:

@@ -1,19 +1,22 @@
 """GET /analytics/*: what people search for, what finds nothing, what is slow; and the recorder's own counts.
-Only with the analytics token (analytics/auth.py)."""
+Only with the analytics token, or an API key with the admin scope (keys/auth.py)."""
 
 from django.conf import settings
 from django.http import HttpRequest
 from ninja import Query, Router
 
-from search_service.analytics.auth import AnalyticsToken
 from search_service.analytics.recorder import recorder_for
 from search_service.analytics.reports import Report, Window, run_report
+from search_service.keys.auth import TokenOrAdminKey
 from search_service.schemas.analytics import QueryStats, RecorderResponse, ReportResponse, WindowParams
 from search_service.schemas.common import ErrorResponse
 
-router = Router(tags=["analytics"], auth=AnalyticsToken())
+# Without ANALYTICS_TOKEN the reports answer only admin keys, and to anyone else they do not exist (404): an
+# unconfigured service shows nothing of what its users search for.
+ANALYTICS_AUTH = TokenOrAdminKey(realm="analytics", token=lambda config: config.analytics_token)
+router = Router(tags=["analytics"], auth=ANALYTICS_AUTH)
 
-ANALYTICS_ERRORS = {code: ErrorResponse for code in (401, 404, 422, 429, 500, 503)}
+ANALYTICS_ERRORS = {code: ErrorResponse for code in (401, 403, 404, 422, 429, 500, 503)}
 
 
 async def _report(report: Report, params: WindowParams) -> ReportResponse:

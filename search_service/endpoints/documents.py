@@ -6,11 +6,13 @@ from ninja import Path, Router
 
 from search_service.elastic import get_client
 from search_service.errors import error_response
+from search_service.keys.auth import SEARCH_AUTH
+from search_service.outcome import note_outcome
 from search_service.query.document import build_document_body, document_response
 from search_service.renderers import render_json
 from search_service.schemas import ERRORS, DocumentPath, DocumentResponse, ErrorResponse
 
-router = Router(tags=["documents"])
+router = Router(tags=["documents"], auth=SEARCH_AUTH)
 
 
 # `path:` so that an id may hold slashes; the id is bounded by DocumentPath (422 past Elasticsearch's limit).
@@ -26,6 +28,8 @@ async def document(request: HttpRequest, params: Path[DocumentPath]) -> HttpResp
     )
     result = await get_client().search(index=config.elasticsearch_index, body=body)
     found = document_response(result.body)
+    took = result.body.get("took")
+    note_outcome(request, total_hits=0 if found is None else 1, took_ms=took if isinstance(took, int) else None)
     if found is None:
         return error_response(404, "document_not_found", "No document in the index has this id")
     return render_json(found)

@@ -9,14 +9,16 @@ from ninja import Router
 from search_service.elastic import get_client, server_version
 from search_service.errors import error_response
 from search_service.faults import ElasticsearchAnswerMalformed
+from search_service.keys.auth import READY_AUTH
 from search_service.schemas import ErrorResponse, HealthResponse, ReadyResponse
 
 router = Router(tags=["probes"])
 logger = logging.getLogger(__name__)
 
-# Every status /ready answers besides 200 (errors.py: 502 credentials refused or a bad answer, 503 unreachable,
-# index missing or red, 504 timed out, 500 a bug), so that probes and clients generated from the schema know them.
-READY_ERRORS = {code: ErrorResponse for code in (500, 502, 503, 504)}
+# Every status /ready answers besides 200 (errors.py: 401 a wrong key, or none when READY_REQUIRES_API_KEY; 502
+# credentials refused or a bad answer, 503 unreachable, index missing or red, 504 timed out, 500 a bug), so that
+# probes and clients generated from the schema know them.
+READY_ERRORS = {code: ErrorResponse for code in (401, 500, 502, 503, 504)}
 
 
 @router.get("/health", response=HealthResponse, summary="Liveness: the process serves requests")
@@ -31,6 +33,7 @@ def health(request: HttpRequest) -> HealthResponse:
     response={200: ReadyResponse, **READY_ERRORS},
     summary="Readiness: Elasticsearch answers and the index exists",
     exclude_none=True,
+    auth=READY_AUTH,
 )
 async def ready(request: HttpRequest) -> ReadyResponse | HttpResponse:
     index = settings.SEARCH.elasticsearch_index

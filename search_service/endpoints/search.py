@@ -15,9 +15,10 @@ from ninja import Query, Router
 
 from search_service import pagination
 from search_service.admission import admit, is_expensive
-from search_service.analytics.middleware import note_outcome
 from search_service.elastic import get_client
 from search_service.faults import ElasticsearchAnswerMalformed
+from search_service.keys.auth import SEARCH_AUTH, caller_identity
+from search_service.outcome import note_outcome
 from search_service.query.body import build_search_body
 from search_service.query.cursor import Cursor, read_cursor, search_digest, write_cursor
 from search_service.query.policy import CheckedQuery, check_query, policy_from_settings
@@ -29,7 +30,7 @@ from search_service.schemas import ERRORS, SearchParams, SearchResponse
 from search_service.settings import ServiceSettings
 
 logger = logging.getLogger(__name__)
-router = Router(tags=["search"])
+router = Router(tags=["search"], auth=SEARCH_AUTH)
 
 
 @router.get("/search", response={200: SearchResponse, **ERRORS}, summary="Search the index")
@@ -58,7 +59,7 @@ async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpRespo
         facet_buckets=len(params.facets) * params.facet_size,
         opens_point_in_time=cursor is not None and cursor.pit_id is None,
     )
-    async with admit(config, request.META.get("REMOTE_ADDR"), expensive=expensive):
+    async with admit(config, caller_identity(request), expensive=expensive):
         client = get_client()
         result, next_cursor = await _fetch_page(client, config, params, checked, cursor, digest)
         # A first page only: whoever follows `next` has had the suggestions already.

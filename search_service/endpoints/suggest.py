@@ -6,11 +6,13 @@ from ninja import Query, Router
 
 from search_service.elastic import get_client
 from search_service.errors import error_response
+from search_service.keys.auth import SEARCH_AUTH
+from search_service.outcome import note_outcome
 from search_service.query.suggest import build_suggest_body, suggest_response
 from search_service.renderers import render_json
 from search_service.schemas import ERRORS, ErrorResponse, SuggestParams, SuggestResponse
 
-router = Router(tags=["suggest"])
+router = Router(tags=["suggest"], auth=SEARCH_AUTH)
 
 
 @router.get(
@@ -31,4 +33,6 @@ async def suggest(request: HttpRequest, params: Query[SuggestParams]) -> HttpRes
         timeout_seconds=config.search_timeout,
     )
     result = await get_client().search(index=config.elasticsearch_index, body=body)
-    return render_json(suggest_response(result.body, prefix=params.prefix, field=field, size=params.size))
+    answer = suggest_response(result.body, prefix=params.prefix, field=field, size=params.size)
+    note_outcome(request, total_hits=len(answer["suggestions"]), took_ms=answer["took_ms"])
+    return render_json(answer)

@@ -25,5 +25,6 @@ class ErrorResponse(Schema):
     )
 
 
-# The error statuses every endpoint that reaches Elasticsearch may answer, for the OpenAPI document.
-ERRORS = {code: ErrorResponse for code in (400, 422, 429, 500, 502, 503, 504)}
+# The error statuses every endpoint that reaches Elasticsearch may answer, for the OpenAPI document: 401 and 403
+# are the API key's (keys/auth.py; 401 also when keys are optional and a wrong one is sent).
+ERRORS = {code: ErrorResponse for code in (400, 401, 403, 422, 429, 500, 502, 503, 504)}

@@ -5,7 +5,8 @@ from typing import Any
 
 from django.http import QueryDict
 
-from search_service.analytics.record import SearchOutcome, normalize_query, search_row
+from search_service.analytics.record import normalize_query, search_row
+from search_service.outcome import SearchOutcome
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 

@@ -1,0 +1,116 @@
+"""The access log: one JSON line per request, written by this middleware (uvicorn's own access log is off in
+scripts/serve). Each line: time, request id, method, path, status, duration, Elasticsearch's `took` and hits,
+the API key's prefix, the client's address; the query text only with SEARCH_ACCESS_LOG_QUERY_TEXT. Never a header,
+so never a key or a token.
+
+The request id is the caller's X-Request-ID when it looks like an id (so a trace crosses services), else a new one;
+either way it is sent back in X-Request-ID. Successful probes are left out (probes.py).
+"""
+
+import asyncio
+import logging
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils.decorators import async_only_middleware
+
+from search_service.keys.auth import authenticated_key
+from search_service.outcome import outcome_of
+from search_service.probes import is_successful_probe
+
+logger = logging.getLogger("search_service.access")
+
+# What an id from outside may be: what tracing systems use (UUIDs, hex, W3C and AWS trace ids), short, and safe to
+# send back in a header and to log. Anything else is replaced, not cleaned.
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._:=+/-]{1,128}$")
+CLIENT_CLOSED = 499  # nginx's status for a client that left before the answer; nothing was sent
+MAX_QUERY_TEXT = 1_000
+QUERY_PARAMETERS = ("q", "prefix")  # /search's query, /suggest's prefix
+
+
+def request_id(header: str | None) -> str:
+    if header is not None and REQUEST_ID.match(header):
+        return header
+    return uuid.uuid4().hex
+
+
+def access_fields(
+    request: HttpRequest, *, request_id: str, status: int, duration: float, keep_query_text: bool
+) -> dict[str, Any]:
+    outcome = outcome_of(request)
+    key = authenticated_key(request)
+    fields: dict[str, Any] = {
+        "request_id": request_id,
+        "method": request.method,
+        "path": request.path,
+        "status": status,
+        "duration_ms": round(duration * 1000, 3),
+        "es_took_ms": outcome.took_ms if outcome else None,
+        "hits": outcome.total_hits if outcome else None,
+        "api_key_prefix": key.prefix if key else None,
+        "client": request.META.get("REMOTE_ADDR"),
+    }
+    if keep_query_text:
+        query = next((request.GET[name] for name in QUERY_PARAMETERS if name in request.GET), None)
+        fields["query"] = None if query is None else query[:MAX_QUERY_TEXT]
+    return fields
+
+
+@async_only_middleware
+def access_log_middleware(
+    get_response: Callable[[HttpRequest], Awaitable[HttpResponse]],
+) -> Callable[[HttpRequest], Awaitable[HttpResponse]]:
+    async def middleware(request: HttpRequest) -> HttpResponse:
+        config = settings.SEARCH
+        if not config.search_access_log:
+            return await get_response(request)
+        the_id = request_id(request.headers.get("X-Request-ID"))
+        began = time.perf_counter()
+        keep = config.search_access_log_query_text
+        try:
+            response = await get_response(request)
+        except asyncio.CancelledError:  # the client disconnected; asgi.py cancels the view
+            fields = access_fields(
+                request,
+                request_id=the_id,
+                status=CLIENT_CLOSED,
+                duration=time.perf_counter() - began,
+                keep_query_text=keep,
+            )
+            logger.info("access", extra={"access": fields})
+            raise
+        response["X-Request-ID"] = the_id
+        if not is_successful_probe(request.path, response.status_code):
+            fields = access_fields(
+                request,
+                request_id=the_id,
+                status=response.status_code,
+                duration=time.perf_counter() - began,
+                keep_query_text=keep,
+            )
+            logger.info("access", extra={"access": fields})
+        return response
+
+    return middleware
+
+
+def log_refused_body(scope: dict[str, Any], request_id: str, status: int) -> None:
+    """The line of a request asgi.py refused before Django saw it (it announced a body)."""
+    client = scope.get("client")
+    fields = {
+        "request_id": request_id,
+        "method": scope.get("method"),
+        "path": scope.get("path"),
+        "status": status,
+        "duration_ms": 0.0,
+        "es_took_ms": None,
+        "hits": None,
+        "api_key_prefix": None,
+        "client": client[0] if client else None,
+    }
+    logger.info("access", extra={"access": fields})

@@ -1,0 +1,24 @@
+"""Log records as JSON lines, for the access log (config/settings.py, LOGGING). Imports nothing of the service:
+Django loads it while it configures logging, before the apps are ready."""
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+
+class JsonFormatter(logging.Formatter):
+    """A record as one JSON object on one line: an access record's fields, or any other record's level, logger and
+    message (and its traceback, if any, as a string)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        moment = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+        fields = getattr(record, "access", None)
+        if isinstance(fields, dict):
+            line: dict[str, Any] = {"time": moment, **fields}
+        else:
+            line = {"time": moment, "level": record.levelname, "logger": record.name, "message": record.getMessage()}
+            if record.exc_info:
+                line["exception"] = self.formatException(record.exc_info)
+        return orjson.dumps(line, default=str).decode()

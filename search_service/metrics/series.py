@@ -1,0 +1,119 @@
+"""The series the service exposes, and the few functions that feed them.
+
+With several workers (WEB_CONCURRENCY), prometheus-client keeps each worker's values in memory-mapped files in
+PROMETHEUS_MULTIPROC_DIR (scripts/serve sets it), read and summed at scrape time: that variable must be set
+before this module is imported, which is why the series are made here, at import, and nowhere earlier.
+"""
+
+import time
+from typing import Protocol
+
+from prometheus_client import Counter, Gauge, Histogram
+
+# Seconds. The service answers in milliseconds; Elasticsearch's timeout is 5 s by default.
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+# Its `_count` is the request count by endpoint and status: a separate counter would say the same twice.
+REQUEST_DURATION = Histogram(
+    "search_http_request_duration_seconds",
+    "Time from the request reaching the service to its answer, by endpoint (the route) and status",
+    ["endpoint", "status"],
+    buckets=LATENCY_BUCKETS,
+)
+IN_FLIGHT = Gauge("search_http_requests_in_flight", "Requests being answered now", multiprocess_mode="livesum")
+ELASTICSEARCH_DURATION = Histogram(
+    "search_elasticsearch_request_duration_seconds",
+    "Time of each call to an Elasticsearch node, by operation (_search, _pit, _cluster, ...)",
+    ["operation"],
+    buckets=LATENCY_BUCKETS,
+)
+ELASTICSEARCH_ERRORS = Counter(
+    "search_elasticsearch_errors_total",
+    "Elasticsearch calls that failed, by operation and error: the exception (ConnectionError, ConnectionTimeout, "
+    "SerializationError) or the status Elasticsearch answered (http_404, http_503)",
+    ["operation", "error"],
+)
+ANALYTICS_BUFFERED = Gauge(
+    "search_analytics_rows_buffered", "Search analytics rows waiting for the database", multiprocess_mode="livesum"
+)
+ANALYTICS_WRITTEN = Counter("search_analytics_rows_written", "Search analytics rows written to the database")
+ANALYTICS_DROPPED = Counter(
+    "search_analytics_rows_dropped", "Search analytics rows dropped: the buffer was full, or the database refused one"
+)
+ANALYTICS_FAILED_WRITES = Counter(
+    "search_analytics_failed_writes", "Batches the database could not take (its rows wait for the next try)"
+)
+
+# prometheus-client looks a labelled child up under a lock on every call; these are looked up once.
+_request_children: dict[tuple[str, int], Histogram] = {}
+_elasticsearch_children: dict[str, Histogram] = {}
+
+
+def observe_request(endpoint: str, status: int, seconds: float) -> None:
+    child = _request_children.get((endpoint, status))
+    if child is None:
+        child = _request_children[(endpoint, status)] = REQUEST_DURATION.labels(endpoint, str(status))
+    child.observe(seconds)
+
+
+def observe_elasticsearch(operation: str, seconds: float, error: str | None) -> None:
+    child = _elasticsearch_children.get(operation)
+    if child is None:
+        child = _elasticsearch_children[operation] = ELASTICSEARCH_DURATION.labels(operation)
+    child.observe(seconds)
+    if error is not None:
+        ELASTICSEARCH_ERRORS.labels(operation, error).inc()
+
+
+def elasticsearch_operation(target: str) -> str:
+    """The API a request path calls: its first `_` segment (`/docs/_search?x` -> `_search`, `/_pit` -> `_pit`,
+    `/_cluster/health/docs` -> `_cluster`); `index` for a path without one (HEAD /docs: does it exist). Index names
+    cannot start with `_`, so the label has few values whatever the indices are called."""
+    for segment in target.split("?", 1)[0].split("/"):
+        if segment.startswith("_"):
+            return segment
+    return "index"
+
+
+class RecorderCounts(Protocol):
+    """analytics/recorder.py's RecorderStats (not imported: that imports the models, and this module is imported
+    before Django is set up, by the Elasticsearch client's node)."""
+
+    @property
+    def buffered(self) -> int: ...
+    @property
+    def written(self) -> int: ...
+    @property
+    def dropped(self) -> int: ...
+    @property
+    def failed_writes(self) -> int: ...
+
+
+class RecorderPublisher:
+    """The analytics recorder's counts into the series: at most once per `interval` seconds per worker (each
+    worker has its own recorder, and at a scrape only one worker answers), as increments of what changed."""
+
+    def __init__(self, interval: float = 1.0) -> None:
+        self.interval = interval
+        self._next = 0.0
+        self._last = (0, 0, 0)  # written, dropped, failed writes: as published so far
+
+    def publish(self, stats: RecorderCounts, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now < self._next:
+            return
+        self._next = now + self.interval
+        counts = (stats.written, stats.dropped, stats.failed_writes)
+        last = self._last
+        if any(count < before for count, before in zip(counts, last, strict=True)):
+            last = (0, 0, 0)  # a new recorder (tests change the settings): its counts start again
+        ANALYTICS_BUFFERED.set(stats.buffered)
+        for series, count, before in zip(
+            (ANALYTICS_WRITTEN, ANALYTICS_DROPPED, ANALYTICS_FAILED_WRITES), counts, last, strict=True
+        ):
+            if count > before:
+                series.inc(count - before)
+        self._last = counts
+
+
+recorder_publisher = RecorderPublisher()

@@ -1,0 +1,24 @@
+"""What Elasticsearch found for a request, for those who report on it after the answer is made (the analytics
+recorder, the access log, the metrics): set on the request by the view, read by their middleware. Pure."""
+
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+
+_OUTCOME = "_search_outcome"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchOutcome:
+    total_hits: int  # hits, suggestions or documents found
+    took_ms: int | None  # Elasticsearch's own `took`
+
+
+def note_outcome(request: HttpRequest, *, total_hits: int, took_ms: int | None) -> None:
+    """Called by a view once Elasticsearch has answered."""
+    setattr(request, _OUTCOME, SearchOutcome(total_hits, took_ms))
+
+
+def outcome_of(request: HttpRequest) -> SearchOutcome | None:
+    outcome: SearchOutcome | None = getattr(request, _OUTCOME, None)
+    return outcome
