@@ -54,6 +54,7 @@ class Server:
     max_burst: int | None = None
     # The checkout it runs from: this one, or another (the attack scenario's --service-dir).
     cwd: Path = REPO
+    headers: dict[str, str] = field(default_factory=dict)  # sent with the start-up probe (an API key)
 
 
 commands_run: list[str] = []
@@ -92,7 +93,8 @@ def started(server: Server) -> Iterator[int]:
         deadline = time.monotonic() + 30
         while True:
             try:
-                if httpx.get(f"http://127.0.0.1:{server.port}/search?q=json", timeout=40).status_code == 200:
+                first = httpx.get(f"http://127.0.0.1:{server.port}/search?q=json", headers=server.headers, timeout=40)
+                if first.status_code == 200:
                     break
             except httpx.TransportError:
                 pass

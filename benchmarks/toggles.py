@@ -22,7 +22,19 @@ from urllib.parse import urlencode
 
 import httpx
 
-from benchmarks.harness import ES_URL, OUT, SERVICE_ENV, Server, commands_run, cpu_seconds, environment, log, started
+from benchmarks.harness import (
+    ES_URL,
+    OUT,
+    REPO,
+    SERVICE_ENV,
+    Server,
+    commands_run,
+    cpu_seconds,
+    environment,
+    log,
+    run,
+    started,
+)
 from benchmarks.workload import query_mix
 from benchmarks.wrk import WrkResult, wrk, wrk_script
 
@@ -32,16 +44,36 @@ FIRST_PORT = 8170
 @dataclass(frozen=True)
 class Variant:
     name: str
-    env: dict[str, str]  # on top of SERVICE_ENV; the first variant is the baseline the others are compared with
+    env: dict[str, str]  # on top of OFF; the first variant is the baseline the others are compared with
+    api_key: bool = False  # a search key is made in the variant's database and sent with every request
 
+
+# Every per-request feature off: search analytics, API keys (off unless required), the access log, the metrics.
+OFF = {"SEARCH_ANALYTICS": "false", "SEARCH_ACCESS_LOG": "false", "SEARCH_METRICS": "false"}
+KEYS = {"SEARCH_REQUIRE_API_KEY": "true"}
 
 # The baseline twice (an A/A control: how far two identical servers differ is the noise floor of the run), then
-# search analytics (README, "Search analytics"): recording every search into SQLite, against not recording.
+# each feature alone, then the three of the operations issue together (README, "API keys", "Logs", "Metrics").
 VARIANTS = [
-    Variant("baseline", {"SEARCH_ANALYTICS": "false"}),
-    Variant("baseline again", {"SEARCH_ANALYTICS": "false"}),
-    Variant("analytics on", {"SEARCH_ANALYTICS": "true"}),
+    Variant("baseline", {}),
+    Variant("baseline again", {}),
+    Variant("analytics", {"SEARCH_ANALYTICS": "true"}),
+    Variant("API key required", KEYS, api_key=True),
+    Variant("access log", {"SEARCH_ACCESS_LOG": "true"}),
+    Variant("metrics", {"SEARCH_METRICS": "true"}),
+    Variant("key + log + metrics", KEYS | {"SEARCH_ACCESS_LOG": "true", "SEARCH_METRICS": "true"}, api_key=True),
 ]
+
+
+def make_api_key(data: Path, env: dict[str, str]) -> str:
+    """A search key without a rate limit of its own, in the variant's database; the command prints it last."""
+    manage = [sys.executable, "manage.py"]
+    command_env = os.environ | env | {"DATA_DIR": str(data)}
+    run([*manage, "migrate", "--verbosity", "0"], cwd=REPO, env=command_env)
+    output = run(
+        [*manage, "create_api_key", "bench", "--scope", "search", "--rate-limit", ""], cwd=REPO, env=command_env
+    )
+    return output.strip().splitlines()[-1]
 
 
 @dataclass
@@ -56,19 +88,21 @@ def toggles_scenario(*, variants: list[Variant], connections: list[int], seconds
     paths = ["/search?" + urlencode({"q": q}) for q in query_mix()]
     runs: dict[tuple[str, int], list[Measured]] = {}
     loads: list[float] = []
+    requests = [{"method": "GET", "path": p, "body": ""} for p in paths]
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
-        script = wrk_script(Path(tmp), "plain", [{"method": "GET", "path": p, "body": ""} for p in paths])
-        servers: dict[str, tuple[str, int]] = {}
+        servers: dict[str, tuple[str, int, Path, dict[str, str]]] = {}
         for number, variant in enumerate(variants):
             port = FIRST_PORT + number
             data = Path(tmp) / f"data-{number}"
-            env = {"ELASTICSEARCH_HOSTS": ES_URL, "DATA_DIR": str(data)} | SERVICE_ENV | variant.env
-            pid = stack.enter_context(started(Server(variant.name, ["scripts/serve"], port, env)))
-            servers[variant.name] = (f"http://127.0.0.1:{port}", pid)
+            env = {"ELASTICSEARCH_HOSTS": ES_URL, "DATA_DIR": str(data)} | SERVICE_ENV | OFF | variant.env
+            headers = {"X-API-Key": make_api_key(data, env)} if variant.api_key else {}
+            script = wrk_script(Path(tmp), f"variant-{number}", requests, headers)
+            pid = stack.enter_context(started(Server(variant.name, ["scripts/serve"], port, env, headers=headers)))
+            servers[variant.name] = (f"http://127.0.0.1:{port}", pid, script, headers)
         for variant in variants:
-            url, _ = servers[variant.name]
+            url, _, script, headers = servers[variant.name]
             for path in dict.fromkeys(paths):  # every distinct request once: each must answer 200
-                status = httpx.get(url + path, timeout=30).status_code
+                status = httpx.get(url + path, headers=headers, timeout=30).status_code
                 if status != 200:
                     sys.exit(f"bench: {variant.name}: {path} answered {status}")
             log(f"toggles: warm-up, {variant.name}")
@@ -77,7 +111,7 @@ def toggles_scenario(*, variants: list[Variant], connections: list[int], seconds
             for c in connections:
                 for variant in variants if r % 2 == 0 else variants[::-1]:
                     log(f"toggles: round {r + 1}/{rounds}, {variant.name}, {c} connections, {seconds}s")
-                    url, pid = servers[variant.name]
+                    url, pid, script, _ = servers[variant.name]
                     loads.append(os.getloadavg()[0])
                     cpu = cpu_seconds(pid)
                     result = wrk(url, script, c, seconds)
@@ -109,8 +143,10 @@ def write_toggles_report(
         "| --- | --- |",
         *(f"| {k} | {v} |" for k, v in environment(["wrk"]).items()),
         "",
-        f"Each variant is the service as its image runs it (`scripts/serve`, one worker, rate limits off) with the "
-        f"settings shown; wrk sends the plain-search mix of the demo corpus for {seconds} s at each connection count, "
+        "Each variant is the service as its image runs it (`scripts/serve`, one worker, rate limits off) with every "
+        "per-request feature off (`SEARCH_ANALYTICS`, `SEARCH_ACCESS_LOG`, `SEARCH_METRICS` false, no API key "
+        "required) but those shown; with a key required, wrk sends a valid one (cached by the service after its "
+        f"first use). wrk sends the plain-search mix of the demo corpus for {seconds} s at each connection count, "
         f"{rounds} rounds, the order of the variants reversed every other round. *req/s*, *p50*, *p99*: medians of "
         f"the rounds; *vs {baseline}*: the median of each round's throughput ratio (lowest and highest round in "
         "brackets); *CPU ms*: the service worker's CPU time per request, median of the rounds. *errors*: non-2xx "
@@ -122,7 +158,7 @@ def write_toggles_report(
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for variant in variants:
-        settings = " ".join(f"`{k}={v}`" for k, v in variant.env.items())
+        settings = " ".join(f"`{k}={v}`" for k, v in variant.env.items()) or "all off"
         for c in connections:
             measured = runs[(variant.name, c)]
             base = runs[(baseline, c)]

@@ -49,12 +49,15 @@ def wrk(url: str, script: Path, connections: int, seconds: int) -> WrkResult:
     )
 
 
-def wrk_script(directory: Path, name: str, requests: list[dict[str, str]]) -> Path:
-    """A wrk Lua script cycling through `requests` (method, path, body)."""
+def wrk_script(
+    directory: Path, name: str, requests: list[dict[str, str]], headers: dict[str, str] | None = None
+) -> Path:
+    """A wrk Lua script cycling through `requests` (method, path, body), each with `headers` too."""
     lines = ["local requests = {"]
     for request in requests:
         lines.append("  {" + ", ".join(f"{key} = {json.dumps(value)}" for key, value in request.items()) + "},")
     auth = base64.b64encode(f"elastic:{ES_PASSWORD}".encode()).decode()
+    extra = "".join(f", [{json.dumps(key)}] = {json.dumps(value)}" for key, value in (headers or {}).items())
     lines += [
         "}",
         "local i = 0",
@@ -62,7 +65,7 @@ def wrk_script(directory: Path, name: str, requests: list[dict[str, str]]) -> Pa
         "  i = i % #requests + 1",
         "  local r = requests[i]",
         f'  return wrk.format(r.method, r.path, {{["Content-Type"] = "application/json", '
-        f'["Authorization"] = "Basic {auth}"}}, r.body)',
+        f'["Authorization"] = "Basic {auth}"{extra}}}, r.body)',
         "end",
     ]
     path = directory / f"{name}.lua"
