@@ -183,11 +183,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--toggles-seconds", type=int, default=5, help="duration of each wrk run")
     group.add_argument("--toggles-rounds", type=int, default=8)
     group.add_argument("--toggles-connections", type=int, nargs="+", default=[64])
+    group.add_argument(
+        "--toggles-variants", nargs="+", metavar="NAME", help="measure only these variants (and the baselines)"
+    )
 
 
 def run_from_arguments(args: argparse.Namespace) -> None:
+    chosen = args.toggles_variants
+    variants = [v for v in VARIANTS if chosen is None or v.name.startswith("baseline") or v.name in chosen]
     toggles_scenario(
-        variants=VARIANTS,
+        variants=variants,
         connections=args.toggles_connections,
         seconds=args.toggles_seconds,
         rounds=args.toggles_rounds,
