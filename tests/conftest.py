@@ -18,6 +18,7 @@ from config.asgi import application
 from search_service.demo import DEMO_MAPPING
 from search_service.elastic import client_options, close_client
 from search_service.settings import ServiceSettings
+from tests.products import PRODUCT_MAPPING, products
 
 REPO = Path(__file__).resolve().parent.parent
 ES_SCRIPT = REPO / "scripts" / "elasticsearch"
@@ -141,6 +142,17 @@ def temporary_index(prefix: str, mappings: dict[str, Any], documents: list[dict[
 def fixture_index(elasticsearch_url: str) -> Iterator[str]:
     """A fresh index holding FIXTURE_DOCUMENTS for the whole run."""
     with temporary_index("test", DEMO_MAPPING, FIXTURE_DOCUMENTS) as name:
+        yield name
+
+
+# Enough products for facets, stats and several pages; small enough to load in well under a second.
+PRODUCT_COUNT = 300
+
+
+@pytest.fixture(scope="session")
+def product_index(elasticsearch_url: str) -> Iterator[str]:
+    """A fresh index of tests/products.py's catalogue, whose mapping is nothing like the demo's, for the whole run."""
+    with temporary_index("products", PRODUCT_MAPPING, list(products(PRODUCT_COUNT))) as name:
         yield name
 
 
