@@ -67,9 +67,10 @@ def access_log_middleware(
 ) -> Callable[[HttpRequest], Awaitable[HttpResponse]]:
     async def middleware(request: HttpRequest) -> HttpResponse:
         config = settings.SEARCH
+        the_id = request_id(request.headers.get("X-Request-ID"))
+        request.request_id = the_id  # type: ignore[attr-defined]  # for the log lines of errors.py
         if not config.search_access_log:
             return await get_response(request)
-        the_id = request_id(request.headers.get("X-Request-ID"))
         began = time.perf_counter()
         keep = config.search_access_log_query_text
         try:

@@ -1,7 +1,6 @@
 """The one place where failures become HTTP responses: each has a status and a stable `error` code."""
 
 import logging
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -29,7 +28,10 @@ from ninja.errors import HttpError, ValidationError
 from search_service.admission import Refused
 from search_service.credentials import EndpointOff, KeysUnavailable, NotAuthenticated, NotPermitted
 from search_service.elastic import describe_version_refusal, refuses_client_version
+from search_service.elastic_errors import classify_refusal, describe_query_error, locate_query_error
 from search_service.faults import ElasticsearchAnswerMalformed
+from search_service.mapping.loaded import FieldSettingsMismatch, IndexMissing
+from search_service.parameters import InvalidParameter
 from search_service.query.diagnose import SIMPLE_MODE_HINT
 from search_service.query.policy import QueryRefused
 from search_service.renderers import render_json
@@ -37,8 +39,6 @@ from search_service.renderers import render_json
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5
-MAX_REASON_LENGTH = 500
-MAX_QUOTED_QUERY = 100  # of the query Elasticsearch quotes back in its reason
 
 # What Django raises while reading what a client sent (request.GET, request.body: wherever they are first read,
 # which for query parameters is inside the view's parameter parsing). The client's fault, so 4xx, each with its
@@ -51,91 +51,6 @@ CLIENT_FAULTS: dict[type[Exception], tuple[int, str, str]] = {
     SuspiciousOperation: (400, "bad_request", "The request is malformed"),
     BadRequest: (400, "bad_request", "The request is malformed"),
 }
-
-
-def describe_query_error(body: Any) -> str:
-    """Elasticsearch's reason for refusing a query, cut to what helps the user fix it.
-
-    Parse failures nest: query_shard_exception -> parse_exception -> parse_exception, the inner ones
-    carrying a long list of expected tokens. Keep the first line of each level, drop levels already
-    quoted by the one above, and leave out index names, UUIDs and node ids. The query each level quotes
-    is cut to MAX_QUOTED_QUERY characters, and its line breaks do not end the level's first line.
-    """
-    reasons: list[str] = []
-    for reason in _query_error_reasons(body):
-        first_line = _shorten_quoted_query(reason).splitlines()[:1]
-        if first_line and not any(first_line[0] in earlier for earlier in reasons):
-            reasons.append(first_line[0])
-    reason = ": ".join(reasons) or "Elasticsearch could not run this query"
-    return reason[:MAX_REASON_LENGTH]
-
-
-def locate_query_error(body: Any, query: str | None) -> int | None:
-    """Where in `query` (`q` as sent) Elasticsearch's parser failed, as a 0-based offset counted, like every
-    `position`, without the whitespace around `q` (the service reads it so); the length of the query when it
-    ended too early. None unless the text Elasticsearch says it parsed is that query itself, since its columns
-    count in that text: the service sends a query re-written from luqum's tree, so this is rare.
-
-    Lucene's parser reads one line (its line is always 1) and counts UTF-16 units: "Encountered ... at line 1,
-    column N" gives the 0-based offset of the token, "Lexical error at line 1, column N" the 1-based column.
-    """
-    if not query or not query.strip():
-        return None
-    parsed = f"Cannot parse '{query.strip()}': "
-    for reason in _query_error_reasons(body):
-        if reason.startswith(parsed):
-            found = _PARSER_COLUMN.match(reason, len(parsed))
-            if found is None or found["line"] != "1":
-                return None
-            return _code_points(query.strip(), int(found["column"]) - (1 if found["lexical"] else 0))
-    return None
-
-
-_PARSER_COLUMN = re.compile(
-    r"(?:(?P<lexical>Lexical error)|Encountered .*) at line (?P<line>\d+), column (?P<column>\d+)\."
-)
-# How Elasticsearch quotes the query it could not parse: "Failed to parse query [TEXT]" and
-# "Cannot parse 'TEXT': Encountered ..." (or ": Lexical error ...").
-_QUOTED_QUERY = (
-    re.compile(r"(Failed to parse query \[)(.*)(\])", re.DOTALL),
-    re.compile(r"(Cannot parse ')(.*)(': (?:Encountered|Lexical error).*)", re.DOTALL),
-)
-
-
-def _query_error_reasons(body: Any) -> list[str]:
-    """The `reason` of each level of Elasticsearch's error (of its first failed shard), outermost first."""
-    error = body.get("error") if isinstance(body, dict) else None
-    if not isinstance(error, dict):
-        return []
-    failed_shards = error.get("failed_shards") or []
-    cause: Any = failed_shards[0].get("reason") if failed_shards else error
-    reasons: list[str] = []
-    while isinstance(cause, dict):
-        reasons.append(str(cause.get("reason") or "").strip())
-        cause = cause.get("caused_by")
-    return reasons
-
-
-def _shorten_quoted_query(reason: str) -> str:
-    """`reason` with the query it quotes on one line and at most MAX_QUOTED_QUERY characters long."""
-    for pattern in _QUOTED_QUERY:
-        found = pattern.fullmatch(reason)
-        if found is not None:
-            text = " ".join(found[2].split())
-            if len(text) > MAX_QUOTED_QUERY:
-                text = text[:MAX_QUOTED_QUERY] + "…"
-            return found[1] + text + found[3]
-    return reason
-
-
-def _code_points(text: str, utf16_units: int) -> int:
-    """The offset in `text` as Python counts (code points) of an offset as Java counts (UTF-16 units)."""
-    units = 0
-    for index, char in enumerate(text):
-        if units >= utf16_units:
-            return index
-        units += 2 if ord(char) > 0xFFFF else 1
-    return len(text)
 
 
 def error_response(
@@ -159,6 +74,11 @@ def error_response(
     if retry_after is not None:
         response["Retry-After"] = str(retry_after)
     return response
+
+
+def request_id_of(request: HttpRequest) -> str:
+    """The request's id as the access log writes it (access_log.py), so a log line can be found from an answer."""
+    return str(getattr(request, "request_id", "-"))
 
 
 def describe_validation_errors(errors: list[dict[str, Any]]) -> str:
@@ -190,6 +110,22 @@ def register_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(ValidationError)
     def invalid_parameter(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         return error_response(422, "invalid_parameter", describe_validation_errors(exc.errors))
+
+    @api.exception_handler(InvalidParameter)
+    def invalid_parameter_for_index(request: HttpRequest, exc: InvalidParameter) -> HttpResponse:
+        return error_response(422, "invalid_parameter", str(exc))
+
+    @api.exception_handler(IndexMissing)
+    def index_missing(request: HttpRequest, exc: IndexMissing) -> HttpResponse:
+        logger.warning("Index %s does not exist", exc)
+        return error_response(503, "index_unavailable", "The search index does not exist yet; try again later")
+
+    @api.exception_handler(FieldSettingsMismatch)
+    def settings_mismatch(request: HttpRequest, exc: FieldSettingsMismatch) -> HttpResponse:
+        # The lines naming the variables were logged when the mapping was checked (mapping/loaded.py).
+        return error_response(
+            503, "configuration_mismatch", "The service's field settings do not fit the index; see the service's log"
+        )
 
     @api.exception_handler(QueryRefused)
     def query_refused(request: HttpRequest, exc: QueryRefused) -> HttpResponse:
@@ -260,10 +196,20 @@ def register_error_handlers(api: NinjaAPI) -> None:
                     "elasticsearch_incompatible",
                     "The service's Elasticsearch client does not match the server's version",
                 )
-            detail = describe_query_error(exc.body)
-            position = locate_query_error(exc.body, request.GET.get("q"))
-            hint = SIMPLE_MODE_HINT if "Cannot parse '" in detail else None  # a syntax error: simple mode has none
-            return error_response(400, "invalid_query", detail, position=position, hint=hint)
+            # Our words to the caller; Elasticsearch's (index names, Java classes, parser states) to the log only.
+            refusal = classify_refusal(exc.body)
+            logger.warning(
+                "Elasticsearch refused request %s (answered %s %s): %s",
+                request_id_of(request),
+                refusal.status,
+                refusal.code,
+                describe_query_error(exc.body),
+            )
+            if refusal.code == "invalid_query":
+                position = locate_query_error(exc.body, request.GET.get("q"))
+                hint = SIMPLE_MODE_HINT if request.GET.get("mode", "query_string") == "query_string" else None
+                return error_response(400, refusal.code, refusal.detail, position=position, hint=hint)
+            return error_response(refusal.status, refusal.code, refusal.detail)
         if status == 404:
             logger.error("Elasticsearch index missing: %s", exc)
             return error_response(503, "index_unavailable", "The search index does not exist yet; try again later")

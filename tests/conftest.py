@@ -12,11 +12,14 @@ from typing import Any
 
 import httpx
 import pytest
-from elasticsearch import Elasticsearch, helpers
+from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
 
 from config.asgi import application
 from search_service.demo import DEMO_MAPPING
 from search_service.elastic import client_options, close_client
+from search_service.mapping.check import FIELD_SETTINGS, check_mapping
+from search_service.mapping.fields import index_fields_from_mapping
+from search_service.mapping.loaded import forget_index_fields
 from search_service.settings import ServiceSettings
 from tests.products import PRODUCT_MAPPING, products
 
@@ -156,12 +159,39 @@ def product_index(elasticsearch_url: str) -> Iterator[str]:
         yield name
 
 
+def fit_defaults_to_index(overrides: dict[str, Any]) -> dict[str, Any]:
+    """`overrides` plus, for each field setting a test leaves at its default (the demo's fields) that does not fit the
+    mapping of the index the test points at, a value that does: off, or for the searched fields every field. The
+    service refuses settings that do not fit (mapping/check.py); a test of one feature should not have to list
+    them all. A missing index, or one that Elasticsearch cannot show, is left alone: the service says so itself."""
+    config = service_settings(**overrides)
+    try:
+        with Elasticsearch(**client_options(config)) as client:
+            answer = client.indices.get_mapping(index=config.elasticsearch_index).body
+    except (ApiError, TransportError):
+        return overrides
+    fields = index_fields_from_mapping(config.elasticsearch_index, answer)
+    fitted: dict[str, Any] = {}
+    for variable, attribute, _role in FIELD_SETTINGS:
+        if attribute in overrides or attribute == "search_source_fields":
+            continue
+        if any(line.startswith(variable + ":") or variable in line for line in check_mapping(config, fields).errors):
+            fitted[attribute] = "*" if attribute == "search_fields" else ""
+    if "search_query_fields" in fitted:
+        searched = str(overrides.get("search_fields", fitted.get("search_fields", "*")))
+        fitted["search_query_fields"] = ",".join(field.partition("^")[0] for field in searched.split(","))
+    return overrides | fitted
+
+
 @pytest.fixture
 def configure_service(settings: Any, fixture_index: str) -> Any:
     """Point the service at the test node and index; call it with overrides to point it elsewhere."""
 
     def configure(**overrides: Any) -> None:
-        settings.SEARCH = service_settings(**({"elasticsearch_index": fixture_index} | overrides))
+        overrides = {"elasticsearch_index": fixture_index} | overrides
+        if overrides["elasticsearch_index"] != fixture_index:
+            overrides = fit_defaults_to_index(overrides)
+        settings.SEARCH = service_settings(**overrides)
 
     configure()
     return configure
@@ -175,6 +205,7 @@ async def api(configure_service: Any) -> AsyncIterator[httpx.AsyncClient]:
         yield client
     # Each test runs in its own event loop; the client is bound to it, so it goes with it.
     await close_client()
+    forget_index_fields()
 
 
 @pytest.fixture

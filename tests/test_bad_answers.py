@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import orjson
 import pytest
 
+from search_service.demo import DEMO_MAPPING
 from tests.test_search_errors import assert_error
 
 
@@ -19,12 +20,17 @@ class StandIn(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        answer = self.answer
+        if self.path.split("?")[0].endswith("/_mapping"):
+            # A sound mapping: the service reads it before its first search (mapping/loaded.py).
+            index = self.path.split("/")[1]
+            answer = orjson.dumps({index: {"mappings": DEMO_MAPPING}})
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("X-Elastic-Product", "Elasticsearch")  # the client refuses answers without it
-        self.send_header("Content-Length", str(len(self.answer)))
+        self.send_header("Content-Length", str(len(answer)))
         self.end_headers()
-        self.wfile.write(self.answer)
+        self.wfile.write(answer)
 
     do_GET = do_POST
 

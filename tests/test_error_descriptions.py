@@ -2,7 +2,8 @@
 
 import pytest
 
-from search_service.errors import describe_query_error, describe_validation_errors, locate_query_error
+from search_service.elastic_errors import describe_query_error, locate_query_error
+from search_service.errors import describe_validation_errors
 
 PARSE_FAILURE = {
     "error": {

@@ -48,6 +48,7 @@ async def test_openapi_documents_search_and_its_errors(api):
         "q",
         "mode",
         "filter",
+        "stats",
         "facets",
         "facet_size",
         "sort",

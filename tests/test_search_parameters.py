@@ -215,7 +215,11 @@ async def test_bad_parameters_are_422s_that_say_what_is_allowed(api, search, par
     assert fragment in response.json()["detail"]
 
 
-async def test_a_filter_value_of_the_wrong_type_is_a_400(api, search):
+async def test_a_filter_value_of_the_wrong_type_is_a_422_naming_field_type_and_value(api, search):
     response = await api.get("/search", params={"q": "item", "filter": "price:cheap"})
-    assert response.status_code == 400
-    assert response.json()["error"] == "invalid_query"
+    assert response.status_code == 422
+    assert response.json() == {
+        "error": "invalid_parameter",
+        "detail": "filter: 'price' is an integer field; 'cheap' is not a number such as 10 or 9.99, or a range such "
+        "as 10..20, 10.. or ..20",
+    }

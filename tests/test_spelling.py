@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from elastic_transport import ConnectionTimeout
-from elasticsearch import AsyncElasticsearch
+from elastic_transport import ApiResponseMeta, ConnectionTimeout, HttpHeaders, NodeConfig
+from elasticsearch import AsyncElasticsearch, BadRequestError
 
 from tests.conftest import temporary_index
 
@@ -162,9 +162,16 @@ async def test_a_page_reached_by_cursor_has_no_suggestions(search, spelling_call
     assert len(spelling_calls) == 1
 
 
-async def test_a_failing_spelling_call_still_answers_the_search(search, configure, caplog):
-    # A suggester needs a mapped field; the search itself does not mind one it lacks.
-    configure(search_fields="name^3,summary^2,docstring,no_such_field")
+async def test_a_failing_spelling_call_still_answers_the_search(search, monkeypatch, caplog):
+    search_call = AsyncElasticsearch.search
+
+    async def refused_spelling(self: AsyncElasticsearch, **kwargs: Any) -> Any:
+        if "suggest" in (kwargs.get("body") or {}):
+            meta = ApiResponseMeta(400, "1.1", HttpHeaders(), 0.0, NodeConfig("http", "127.0.0.1", 9200))
+            raise BadRequestError("search_phase_execution_exception", meta, {"error": {"type": "x"}})
+        return await search_call(self, **kwargs)
+
+    monkeypatch.setattr(AsyncElasticsearch, "search", refused_spelling)
 
     with caplog.at_level(logging.WARNING):
         body = await search("pyhton")

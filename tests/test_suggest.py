@@ -83,13 +83,21 @@ async def test_a_minus_rank_field_puts_the_lowest_first(api, on_keywords, config
     assert await suggestions(api, "json.") == ["json.dumps", "json.decoder", "json.tool", "json.loads", "JSON.Schema"]
 
 
-@pytest.mark.parametrize("rank_field", ["no_such_field", "-no_such_field", ""])
-async def test_an_unmapped_rank_field_orders_by_length_instead_of_failing(
-    api, configure_service, keyword_index, rank_field
-):
-    configure_service(elasticsearch_index=keyword_index, search_suggest_field="name", search_rank_field=rank_field)
+async def test_without_a_rank_field_completions_are_ordered_by_length(api, configure_service, keyword_index):
+    configure_service(elasticsearch_index=keyword_index, search_suggest_field="name", search_rank_field="")
 
     assert await suggestions(api, "json.") == ["json.tool", "json.dumps", "json.loads", "json.decoder", "JSON.Schema"]
+
+
+@pytest.mark.parametrize("rank_field", ["no_such_field", "-no_such_field"])
+async def test_an_unmapped_rank_field_is_the_operators_503_not_a_silent_no_op(
+    api, configure_service, keyword_index, rank_field
+):
+    # It used to order as if absent, silently; the mapping check now refuses it (scripts/serve stops on it).
+    configure_service(elasticsearch_index=keyword_index, search_suggest_field="name", search_rank_field=rank_field)
+
+    response = await api.get("/suggest", params={"prefix": "json."})
+    assert_error(response, 503, "configuration_mismatch")
 
 
 async def test_the_whole_value_comes_first_whatever_its_rank(api, on_keywords):

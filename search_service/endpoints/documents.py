@@ -7,12 +7,15 @@ from ninja import Path, Router
 from search_service.elastic import get_client
 from search_service.errors import error_response
 from search_service.keys.auth import SEARCH_AUTH
+from search_service.mapping.loaded import index_fields
 from search_service.outcome import note_outcome
+from search_service.parameters import known_parameters, refuse_unknown_parameters
 from search_service.query.document import build_document_body, document_response
 from search_service.renderers import render_json
 from search_service.schemas import ERRORS, DocumentPath, DocumentResponse, ErrorResponse
 
 router = Router(tags=["documents"], auth=SEARCH_AUTH)
+NO_PARAMETERS = known_parameters()
 
 
 # `path:` so that an id may hold slashes; the id is bounded by DocumentPath (422 past Elasticsearch's limit).
@@ -22,11 +25,14 @@ router = Router(tags=["documents"], auth=SEARCH_AUTH)
     summary="One document by id",
 )
 async def document(request: HttpRequest, params: Path[DocumentPath]) -> HttpResponse:
+    refuse_unknown_parameters(request.GET, NO_PARAMETERS)
     config = settings.SEARCH
+    client = get_client()
+    await index_fields(client, config)  # 503 when the settings do not fit the index
     body = build_document_body(
         doc_id=params.doc_id, source_fields=config.search_source_fields, timeout_seconds=config.search_timeout
     )
-    result = await get_client().search(index=config.elasticsearch_index, body=body)
+    result = await client.search(index=config.elasticsearch_index, body=body)
     found = document_response(result.body)
     took = result.body.get("took")
     note_outcome(request, total_hits=0 if found is None else 1, took_ms=took if isinstance(took, int) else None)

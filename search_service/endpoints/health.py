@@ -10,6 +10,7 @@ from search_service.elastic import get_client, server_version
 from search_service.errors import error_response
 from search_service.faults import ElasticsearchAnswerMalformed
 from search_service.keys.auth import READY_AUTH
+from search_service.mapping.loaded import FieldSettingsMismatch, IndexMissing, index_fields
 from search_service.schemas import ErrorResponse, HealthResponse, ReadyResponse
 
 router = Router(tags=["probes"])
@@ -40,10 +41,17 @@ async def ready(request: HttpRequest) -> ReadyResponse | HttpResponse:
     client = get_client()
     # Asked first of all: a GET, so a server that refuses the client's version says why (a HEAD's 400 has no body).
     version = await server_version(client)
-    # Asked before health because cluster health for a missing index waits out its whole timeout.
-    if not await client.indices.exists(index=index):
+    # Asked before health because cluster health for a missing index waits out its whole timeout. The mapping is read
+    # afresh: an alias moved to a new index (manage.py index) is checked against the settings here.
+    try:
+        await index_fields(client, settings.SEARCH, fresh=True)
+    except IndexMissing:
         logger.warning("Not ready: index %s does not exist", index)
         return error_response(503, "index_unavailable", "The search index does not exist yet")
+    except FieldSettingsMismatch:
+        return error_response(
+            503, "configuration_mismatch", "The service's field settings do not fit the index; see the service's log"
+        )
     # Cluster health rather than `GET /`: the root info API is a module some distributions lack.
     health = (await client.cluster.health(index=index)).body
     status = health.get("status") if isinstance(health, dict) else None

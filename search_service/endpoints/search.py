@@ -18,13 +18,20 @@ from search_service.admission import admit, is_expensive
 from search_service.elastic import get_client
 from search_service.faults import ElasticsearchAnswerMalformed
 from search_service.keys.auth import SEARCH_AUTH, caller_identity
+from search_service.mapping.loaded import index_fields
 from search_service.outcome import note_outcome
+from search_service.parameters import InvalidParameter, known_parameters, refuse_unknown_parameters
 from search_service.query.body import build_search_body
 from search_service.query.cursor import Cursor, read_cursor, search_digest, write_cursor
-from search_service.query.policy import CheckedQuery, check_query, policy_from_settings
+from search_service.query.facets import selected_values
+from search_service.query.filter_values import FilterValueError, type_filters
+from search_service.query.filters import Filter
+from search_service.query.policy import CheckedQuery, QueryCost, check_query, policy_from_settings
 from search_service.query.response import search_response
 from search_service.query.simple import check_simple_query
+from search_service.query.sorting import SortKey
 from search_service.query.spelling import build_spelling_body, found_at_most, spelling_suggestions
+from search_service.query.stats import STATS_COST_IN_BUCKETS, check_stats_types
 from search_service.renderers import render_json
 from search_service.schemas import ERRORS, SearchParams, SearchResponse
 from search_service.settings import ServiceSettings
@@ -33,12 +40,32 @@ logger = logging.getLogger(__name__)
 router = Router(tags=["search"], auth=SEARCH_AUTH)
 
 
+SEARCH_PARAMETERS = known_parameters(SearchParams)
+
+
 @router.get("/search", response={200: SearchResponse, **ERRORS}, summary="Search the index")
 async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpResponse:
+    refuse_unknown_parameters(request.GET, SEARCH_PARAMETERS)
     config = settings.SEARCH
     policy = policy_from_settings(config)
     # What Elasticsearch receives is the checked query re-written from its tree, never the caller's text.
-    checked = check_simple_query(params.q, policy) if params.mode == "simple" else check_query(params.q, policy)
+    if not params.q:
+        checked = CheckedQuery(text="", cost=QueryCost())  # browsing: every document
+    elif params.mode == "simple":
+        checked = check_simple_query(params.q, policy)
+    else:
+        checked = check_query(params.q, policy)
+    client = get_client()
+    # The values are read by their fields' mapped types: a bad one is the caller's 422, not Elasticsearch's 400.
+    fields = await index_fields(client, config)
+    try:
+        filters = type_filters(params.filters, fields)
+    except FilterValueError as error:
+        raise InvalidParameter("filter", str(error)) from None
+    try:
+        check_stats_types(params.stats, fields)
+    except ValueError as error:
+        raise InvalidParameter("stats", str(error)) from None
     digest = search_digest(
         index=config.elasticsearch_index,
         q=checked.text,
@@ -56,14 +83,16 @@ async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpRespo
         checked.cost,
         page=params.page,
         size=params.size,
-        facet_buckets=len(params.facets) * params.facet_size,
+        facet_buckets=len(params.facets) * params.facet_size + len(params.stats) * STATS_COST_IN_BUCKETS,
         opens_point_in_time=cursor is not None and cursor.pit_id is None,
     )
+    selected = selected_values(filters, params.facets)
     async with admit(config, caller_identity(request), expensive=expensive):
-        client = get_client()
-        result, next_cursor = await _fetch_page(client, config, params, checked, cursor, digest)
+        result, next_cursor = await _fetch_page(client, config, params, checked, cursor, digest, filters, selected)
         # A first page only: whoever follows `next` has had the suggestions already.
-        suggestions = [] if cursor is not None else await _did_you_mean(client, config, params.q, result)
+        suggestions = (
+            [] if cursor is not None or not params.q else await _did_you_mean(client, config, params.q, result)
+        )
     # Rendered straight from Elasticsearch's answer: running every hit's source through the response
     # schema again cost more than the rest of the view. SearchResponse still documents the shape,
     # and the tests hold the two together.
@@ -75,6 +104,8 @@ async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpRespo
         facets=params.facets,
         next_cursor=None if next_cursor is None else write_cursor(next_cursor, key=settings.SECRET_KEY),
         suggestions=suggestions,
+        stats=params.stats,
+        selected=selected,
     )
     note_outcome(request, total_hits=answer["total"]["value"], took_ms=answer["took_ms"])
     return render_json(answer)
@@ -107,8 +138,15 @@ async def _fetch_page(
     checked: CheckedQuery,
     cursor: Cursor | None,
     digest: str,
+    filters: list[Filter],
+    selected: dict[str, list[str]],
 ) -> tuple[dict[str, Any], Cursor | None]:
     """Elasticsearch's answer for the page, and the cursor to the next one (None on the last)."""
+    sort = params.sort_keys
+    if not checked.text and not params.sort and config.search_rank_field:
+        # Browsing has no relevance to rank by: the rank field orders it, best first.
+        rank = config.search_rank_field
+        sort = [SortKey(rank.removeprefix("-"), descending=not rank.startswith("-"))]
     build = partial(
         build_search_body,
         query=checked.text,
@@ -119,10 +157,12 @@ async def _fetch_page(
         timeout_seconds=config.search_timeout,
         highlight_max_chars=config.search_highlight_max_chars,
         highlight_text=checked.highlight_text,
-        filters=params.filters,
+        filters=filters,
         facets=params.facets,
         facet_size=params.facet_size,
-        sort=params.sort_keys,
+        stats=params.stats,
+        selected=selected,
+        sort=sort,
         track_total_hits=config.search_track_total_hits,
         rank_field=config.search_rank_field if params.rank == "custom" else "",
     )
@@ -160,7 +200,7 @@ def _next_cursor(result: dict[str, Any], *, digest: str, before: int, size: int,
         return None  # search_response refuses the answer, with a 502
     seen = before + len(hits["hits"])
     total = hits["total"]
-    more = len(hits["hits"]) == size and (total.get("relation") == "gte" or seen < total.get("value", 0))
+    more = size > 0 and len(hits["hits"]) == size and (total.get("relation") == "gte" or seen < total.get("value", 0))
     if not more:
         return None
     if pit_id is None:

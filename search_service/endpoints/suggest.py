@@ -7,12 +7,15 @@ from ninja import Query, Router
 from search_service.elastic import get_client
 from search_service.errors import error_response
 from search_service.keys.auth import SEARCH_AUTH
+from search_service.mapping.loaded import index_fields
 from search_service.outcome import note_outcome
+from search_service.parameters import known_parameters, refuse_unknown_parameters
 from search_service.query.suggest import build_suggest_body, suggest_response
 from search_service.renderers import render_json
 from search_service.schemas import ERRORS, ErrorResponse, SuggestParams, SuggestResponse
 
 router = Router(tags=["suggest"], auth=SEARCH_AUTH)
+SUGGEST_PARAMETERS = known_parameters(SuggestParams)
 
 
 @router.get(
@@ -21,10 +24,13 @@ router = Router(tags=["suggest"], auth=SEARCH_AUTH)
     summary="Complete a prefix (type-ahead)",
 )
 async def suggest(request: HttpRequest, params: Query[SuggestParams]) -> HttpResponse:
+    refuse_unknown_parameters(request.GET, SUGGEST_PARAMETERS)
     config = settings.SEARCH
     field = config.search_suggest_field
     if not field:
         return error_response(404, "suggest_disabled", "Suggestions are turned off (SEARCH_SUGGEST_FIELD is empty)")
+    client = get_client()
+    await index_fields(client, config)  # 503 when the settings do not fit the index
     body = build_suggest_body(
         prefix=params.prefix,
         field=field,
@@ -32,7 +38,7 @@ async def suggest(request: HttpRequest, params: Query[SuggestParams]) -> HttpRes
         rank_field=config.search_rank_field,
         timeout_seconds=config.search_timeout,
     )
-    result = await get_client().search(index=config.elasticsearch_index, body=body)
+    result = await client.search(index=config.elasticsearch_index, body=body)
     answer = suggest_response(result.body, prefix=params.prefix, field=field, size=params.size)
     note_outcome(request, total_hits=len(answer["suggestions"]), took_ms=answer["took_ms"])
     return render_json(answer)

@@ -1,12 +1,13 @@
 """Pure functions from checked search parameters to Elasticsearch `_search` bodies. No I/O here."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from search_service.query.facets import facet_aggregations
 from search_service.query.filters import Filter, filter_clauses
 from search_service.query.ranking import rank_query
 from search_service.query.sorting import DEFAULT_SORT, SortKey, parse_sort, sort_clauses
+from search_service.query.stats import stats_aggregations
 
 Mode = Literal["query_string", "simple"]
 
@@ -115,6 +116,8 @@ def build_search_body(
     search_after: list[Any] | None = None,
     tiebreaker: str | None = None,
     rank_field: str = "",
+    stats: Sequence[str] = (),
+    selected: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, Any]:
     """The `_search` body for one page of results; `page` counts from 1, or `offset` hits are skipped, or the
     page starts after the hit whose sort values are `search_after`. `source_fields` limits what each hit returns
@@ -122,14 +125,21 @@ def build_search_body(
     long and answer with what it has, flagged `timed_out`. `highlight_text`: None highlights with the query, ""
     not at all, any other text with that query instead. Filters on a faceted field go to `post_filter` (see
     query.facets); the others to the query's `bool.filter`, where they do not score. `rank_field` mixes that
-    numeric field into the text score (query.ranking); "" leaves relevance to the text alone."""
-    text_query = rank_query(
-        build_simple_query(query=query, fields=fields) if mode == "simple" else build_query(query=query, fields=fields),
-        rank_field,
-    )
+    numeric field into the text score (query.ranking); "" leaves relevance to the text alone. An empty `query`
+    matches every document (browsing; the caller sorts it). `stats` asks for min, max, avg
+    and count of those fields, post-filtered like facets; `selected` are the values ticked per faceted field
+    (query.facets). `size` 0 asks for the counts only."""
+    if not query:
+        text_query: dict[str, Any] = {"match_all": {}}  # ranked by sorting on the rank field (endpoints/search.py)
+    elif mode == "simple":
+        text_query = rank_query(build_simple_query(query=query, fields=fields), rank_field)
+    else:
+        text_query = rank_query(build_query(query=query, fields=fields), rank_field)
     clauses = filter_clauses(filters)
-    query_filters = [clause for field, clause in clauses.items() if field not in facets]
-    post_filters = {field: clause for field, clause in clauses.items() if field in facets}
+    # A filter on a field whose counts or stats are shown narrows the hits but not those counts (query.facets).
+    post_filtered = set(facets) | set(stats)
+    query_filters = [clause for field, clause in clauses.items() if field not in post_filtered]
+    post_filters = {field: clause for field, clause in clauses.items() if field in post_filtered}
     body: dict[str, Any] = {
         "query": {"bool": {"must": text_query, "filter": query_filters}} if query_filters else text_query,
         "size": size,
@@ -143,11 +153,13 @@ def build_search_body(
         body["sort"] = sort_clauses(keys, tiebreaker=tiebreaker)
     if post_filters:
         body["post_filter"] = {"bool": {"filter": list(post_filters.values())}}
-    if facets:
-        body["aggs"] = facet_aggregations(facets, post_filters, facet_size)
+    if facets or stats:
+        body["aggs"] = facet_aggregations(facets, post_filters, facet_size, selected) | stats_aggregations(
+            stats, post_filters
+        )
     if track_total_hits is not None:
         body["track_total_hits"] = track_total_hits
-    if highlight_text != "":
+    if highlight_text != "" and query and size > 0:
         body["highlight"] = build_highlight(
             fields=fields, max_analyzed_chars=highlight_max_chars, highlight_text=highlight_text
         )

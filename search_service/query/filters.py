@@ -28,6 +28,7 @@ class RangeFilter:
     field: str
     low: str | None
     high: str | None
+    date_format: str | None = None  # a date field's: the format the ends are written in (query.filter_values)
 
 
 Filter = ValueFilter | RangeFilter
@@ -79,7 +80,9 @@ def parse_filters(raw: Iterable[str], allowed: Sequence[str], max_filters: int) 
 
 
 def _range_clause(item: RangeFilter) -> dict[str, Any]:
-    bounds = {key: end for key, end in (("gte", item.low), ("lte", item.high)) if end is not None}
+    bounds: dict[str, str] = {key: end for key, end in (("gte", item.low), ("lte", item.high)) if end is not None}
+    if item.date_format is not None:
+        bounds["format"] = item.date_format
     return {"range": {item.field: bounds}}
 
 

@@ -5,11 +5,12 @@ without `hits` or with a malformed hit, and that must become a 502 the caller ca
 a body that breaks the documented schema.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from search_service.faults import ElasticsearchAnswerMalformed
 from search_service.query.facets import facets_from_answer
+from search_service.query.stats import stats_from_answer
 
 
 def _require(condition: bool, what: str) -> None:
@@ -71,6 +72,8 @@ def search_response(
     facets: Sequence[str] = (),
     next_cursor: str | None = None,
     suggestions: Sequence[str] = (),
+    stats: Sequence[str] = (),
+    selected: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, Any]:
     """Shape Elasticsearch's answer for the caller; ElasticsearchAnswerMalformed if it is not a search result."""
     _require(isinstance(result, dict), "no JSON object")
@@ -100,6 +103,7 @@ def search_response(
         "size": size,
         "next": next_cursor,
         "hits": [_hit(hit) for hit in hits["hits"]],
-        "facets": facets_from_answer(result.get("aggregations"), facets),
+        "facets": facets_from_answer(result.get("aggregations"), facets, selected),
+        "stats": stats_from_answer(result.get("aggregations"), stats),
         "suggestions": list(suggestions),
     }

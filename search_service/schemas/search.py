@@ -12,6 +12,7 @@ from search_service.query.cursor import MAX_CURSOR_LENGTH
 from search_service.query.facets import parse_facets
 from search_service.query.filters import MAX_FILTER_VALUE_LENGTH, Filter, parse_filters
 from search_service.query.sorting import SortKey, parse_sort
+from search_service.query.stats import parse_stats
 
 # Bounds on the list parameters before any is parsed (the settings bound them further): a URL stays short.
 MAX_LIST_ITEMS = 64
@@ -28,9 +29,12 @@ def _split_commas(values: Any) -> Any:
 
 
 class SearchParams(Schema):
-    q: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUERY_LENGTH)] = Field(
+    q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_QUERY_LENGTH)] = Field(
+        "",
         description='The query. `mode=query_string` (default): Lucene syntax, terms, AND/OR/NOT, "phrases", '
-        "field:value, wild*. `mode=simple`: a search box's syntax, where stray quotes and parentheses are text",
+        "field:value, wild*. `mode=simple`: a search box's syntax, where stray quotes and parentheses are text. "
+        "Absent or empty: every document (browse), with filters, facets, stats and sort applied, ranked by "
+        "SEARCH_RANK_FIELD when set",
         examples=["json dumps"],
     )
     mode: Mode = Field(
@@ -66,8 +70,17 @@ class SearchParams(Schema):
         description="`custom`: relevance mixed with SEARCH_RANK_FIELD (popularity) when it is set. "
         "`text`: relevance alone",
     )
+    stats: list[Annotated[str, StringConstraints(max_length=MAX_FILTER_LENGTH)]] = Field(
+        default_factory=list,
+        max_length=MAX_LIST_ITEMS,
+        description="Comma-separated numeric or date fields of SEARCH_FILTER_FIELDS: their min, max, avg and "
+        "count over the hits, each with the other fields' filters applied but not its own (for a range slider)",
+        examples=[["popularity"]],
+    )
     # `size` is declared before `page` so that page's check can see the validated size.
-    size: int = Field(10, ge=1, description="Hits per page, at most SEARCH_MAX_SIZE")
+    size: int = Field(
+        10, ge=0, description="Hits per page, at most SEARCH_MAX_SIZE; 0 answers the total, facets and stats only"
+    )
     page: int = Field(1, ge=1, description=f"Page number from 1; page * size may not pass {MAX_RESULT_WINDOW}")
     cursor: str | None = Field(
         None,
@@ -76,7 +89,7 @@ class SearchParams(Schema):
         "past any depth. Valid for SEARCH_CURSOR_KEEP_ALIVE seconds after its page",
     )
 
-    _split = field_validator("facets", "sort", mode="before")(_split_commas)
+    _split = field_validator("facets", "sort", "stats", mode="before")(_split_commas)
 
     @field_validator("size")
     @classmethod
@@ -98,7 +111,7 @@ class SearchParams(Schema):
     @classmethod
     def _page_within_result_window(cls, page: int, info: ValidationInfo) -> int:
         size = info.data.get("size")
-        if size is not None and page * size > MAX_RESULT_WINDOW:
+        if size is not None and max(page * size, page) > MAX_RESULT_WINDOW:
             raise ValueError(
                 f"page * size must be at most {MAX_RESULT_WINDOW}; with size={size} the last page is "
                 f"{MAX_RESULT_WINDOW // size}; follow `next` cursors to go further"
@@ -110,6 +123,8 @@ class SearchParams(Schema):
     def _cursor_or_page(cls, cursor: str | None, info: ValidationInfo) -> str | None:
         if cursor is not None and info.data.get("page", 1) != 1:
             raise ValueError("a cursor says where the page starts: send it without `page`")
+        if cursor and info.data.get("size") == 0:
+            raise ValueError("a cursor leads to more hits: it cannot be followed with size=0")
         return cursor or None
 
     # Checked here so that a bad value is a 422 naming the parameter; parsed again below, for the view.
@@ -123,6 +138,12 @@ class SearchParams(Schema):
     @classmethod
     def _facets_allowed(cls, values: list[str]) -> list[str]:
         return parse_facets(values, settings.SEARCH.search_facet_fields)
+
+    @field_validator("stats")
+    @classmethod
+    def _stats_allowed(cls, values: list[str]) -> list[str]:
+        # Which of these are numeric or dates is the mapping's to say: the view checks it (query.stats).
+        return parse_stats(values, settings.SEARCH.search_filter_fields)
 
     @field_validator("sort")
     @classmethod
@@ -169,6 +190,13 @@ class FacetValue(Schema):
     count: int
 
 
+class FieldStats(Schema):
+    min: float | str | None = Field(description="Smallest value; a date as ISO 8601 text. Null without values")
+    max: float | str | None = Field(description="Largest value; a date as ISO 8601 text. Null without values")
+    avg: float | str | None = Field(description="Mean value; a date as ISO 8601 text. Null without values")
+    count: int = Field(description="How many values were counted (a document may hold several, or none)")
+
+
 class SearchResponse(Schema):
     query: str
     total: Total
@@ -184,7 +212,11 @@ class SearchResponse(Schema):
     next: str | None = Field(description="Cursor for the following page (pass as `cursor`); null on the last page")
     hits: list[Hit]
     facets: dict[str, list[FacetValue]] = Field(
-        description="Per field asked in `facets`, its top values with the number of matching documents"
+        description="Per field asked in `facets`, its top values with the number of matching documents; a value "
+        "ticked in `filter` is always there, with its count, even when it is not among the top `facet_size`"
+    )
+    stats: dict[str, FieldStats] = Field(
+        default_factory=dict, description="Per field asked in `stats`: min, max, avg and count over the hits"
     )
     suggestions: list[str] = Field(
         default_factory=list,

@@ -45,6 +45,7 @@ def test_a_search_answer_is_shaped_as_documented():
         "size": 10,
         "next": None,
         "facets": {},
+        "stats": {},
         "suggestions": [],
         "hits": [
             {
