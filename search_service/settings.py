@@ -53,7 +53,8 @@ class ServiceSettings(BaseSettings):
         default=None,
         description="An Elastic Cloud deployment's Cloud ID (`name:base64…`, shown on the deployment's page in the "
         "console), instead of `ELASTICSEARCH_HOSTS`: the client decodes it to the deployment's HTTPS endpoint on "
-        "port 443. Read at startup by the client's own parser, so a malformed id stops startup naming this variable.",
+        "port 443. Setting it with `ELASTICSEARCH_HOSTS` other than the default stops startup. Read at startup by the "
+        "client's own parser, so a malformed id stops startup naming this variable.",
     )
     elasticsearch_index: str = Field(
         default="documents",
