@@ -45,7 +45,7 @@ bench:
 	uv sync --frozen --group bench
 	uv run --frozen --group bench python benchmarks/run.py $(BENCH_ARGS)
 
-# The image, tagged as docker-compose.yml and the README name it (the project's version). BuildKit is required
+# The image, tagged as docker-compose.yml and docs/operations.md name it (the project's version). BuildKit is required
 # (`RUN --mount`): the default since Docker Engine 23, switched on here for older ones.
 # DOCKER_BUILD_FLAGS passes more options to `docker build` (e.g. --pull).
 IMAGE = search-service:$(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
