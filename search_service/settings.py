@@ -154,8 +154,7 @@ class ServiceSettings(BaseSettings):
     search_rank_field: str = Field(
         default="popularity",
         description="The numeric field [custom ranking](api.md#custom-ranking) mixes into relevance; `-field` "
-        "when lower is better (a rank position); empty turns custom ranking off. An index without the field "
-        "answers as without ranking. **Mapping type: numeric.**",
+        "when lower is better (a rank position); empty turns custom ranking off. **Mapping type: numeric.**",
     )
     search_suggest_field: str = Field(
         default="qualname.raw",
