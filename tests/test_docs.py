@@ -101,7 +101,8 @@ def test_a_broken_link_and_a_missing_heading_are_found(tmp_path, monkeypatch):
     (tmp_path / "other.md").write_text("# Other\n\n## A section\n", encoding="utf-8")
     page = tmp_path / "page.md"
     page.write_text(
-        "# Page\n\n[ok](other.md#a-section) [self](#page) [gone](missing.md) [wrong](other.md#nothing) [two\nlines](gone.md)\n"
+        "# Page\n\n[ok](other.md#a-section) [self](#page) [gone](missing.md) [wrong](other.md#nothing)\n"
+        "[two\nlines](gone.md)\n"
         "```\n[in code](not-checked.md)\n```\n`[in a span](not-checked.md)` [web](https://example.com/x)\n",
         encoding="utf-8",
     )
