@@ -1,5 +1,5 @@
 # The project's commands. Each is a thin alias for a script, so CI and people run the same thing.
-.PHONY: install test failover lint dev elasticsearch-start elasticsearch-stop demo-data bench image
+.PHONY: install test failover lint docs dev elasticsearch-start elasticsearch-stop demo-data bench image
 
 ELASTIC_PASSWORD ?= changeme
 # The local node from scripts/elasticsearch runs with security on; these are its development credentials.
@@ -17,6 +17,11 @@ failover:
 
 lint:
 	uv run ruff check . && uv run ruff format --check . && uv run mypy .
+
+# docs/configuration.md, generated from the settings' descriptions (tests/test_configuration_reference.py fails
+# until it is regenerated after a setting changes).
+docs:
+	uv run python -m search_service.settings_reference docs/configuration.md
 
 elasticsearch-start:
 	scripts/elasticsearch start
@@ -40,7 +45,7 @@ bench:
 	uv sync --frozen --group bench
 	uv run --frozen --group bench python benchmarks/run.py $(BENCH_ARGS)
 
-# The image, tagged as docker-compose.yml and the README name it (the project's version). BuildKit is required
+# The image, tagged as docker-compose.yml and docs/operations.md name it (the project's version). BuildKit is required
 # (`RUN --mount`): the default since Docker Engine 23, switched on here for older ones.
 # DOCKER_BUILD_FLAGS passes more options to `docker build` (e.g. --pull).
 IMAGE = search-service:$(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)

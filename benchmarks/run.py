@@ -4,7 +4,7 @@ cost, and how it holds under attack.
 Starts what it needs (the local Elasticsearch with the demo data, the latency proxy, each server under
 test), drives them with established load generators (ApacheBench, hey, wrk), and writes
 docs/benchmarks/results.md and docs/benchmarks/benchmarks.png; the feature-cost (benchmarks/features.py) and
-attack (benchmarks/attack/) scenarios write features.md and attack.md. See the README's "Benchmarks" section.
+attack (benchmarks/attack/) scenarios write features.md and attack.md. See docs/benchmarks.md.
 """
 
 import argparse

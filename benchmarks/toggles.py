@@ -53,7 +53,7 @@ OFF = {"SEARCH_ANALYTICS": "false", "SEARCH_ACCESS_LOG": "false", "SEARCH_METRIC
 KEYS = {"SEARCH_REQUIRE_API_KEY": "true"}
 
 # The baseline twice (an A/A control: how far two identical servers differ is the noise floor of the run), then
-# each feature alone, then the three of the operations issue together (README, "API keys", "Logs", "Metrics").
+# each feature alone, then the three of the operations issue together (docs/security.md, docs/operations.md).
 VARIANTS = [
     Variant("baseline", {}),
     Variant("baseline again", {}),

@@ -50,7 +50,7 @@ class SearchASGIHandler(ASGIHandler):
       the ORM gets a thread of its own. This service has none on the request path: `response.close()`
       only fires `request_finished`, whose remaining receivers are quick and non-blocking (the database
       ones are disconnected in apps.py). Those hops were a quarter of the service's CPU time per
-      request (README, Benchmarks). The ORM is used only through its async interface (analytics/), which
+      request (docs/benchmarks.md). The ORM is used only through its async interface (analytics/), which
       runs it in asgiref's one shared thread and checks the connection there; anyone adding sync
       middleware or sync views must restore the hops.
     """
@@ -144,7 +144,7 @@ def build_application() -> SearchASGIHandler:
     handler = SearchASGIHandler()
     # Django and the libraries are ~90,000 objects that live as long as the process. Frozen, they are no
     # longer walked by every full collection (~35 ms each, every few thousand requests). With the higher
-    # threshold: ~0.88 -> ~0.65 ms CPU per request (README, Benchmarks).
+    # threshold: ~0.88 -> ~0.65 ms CPU per request (docs/benchmarks.md).
     gc.freeze()
     _, older, oldest = gc.get_threshold()
     gc.set_threshold(YOUNG_GENERATION_THRESHOLD, older, oldest)

@@ -19,7 +19,7 @@ core `function_score` parts only: no scripts, and no `rank_feature`, which needs
   outweighs a text lead of up to 43% (keyword stuffing: tests/test_ranking.py), 5 to 50,000 (x2.4) one of
   up to 2.4x, and past a million, text decides alone. A log has no scale to set, which matters because the
   service cannot know whether a field counts to 150 (the demo's) or to millions (downloads).
-- **Tuned on the demo data** (tables in the README): 0.5 a decade moves the name matches everybody means
+- **Tuned on the demo data** (docs/api.md, "Custom ranking"): 0.5 a decade moves the name matches everybody means
   to the top (`open` → io.open, `run` → subprocess.run, `split` → os.path.split); 1 a decade already lets
   popular weak matches through (`request` → builtins.SystemExit). The cap sits at a million, not lower,
   because the cap flattens everything above it: at 10,000, `requests` (50,000) would gain nothing over

@@ -14,7 +14,7 @@ from tests.browser.conftest import serve_app
 from tests.conftest import REPO, temporary_index
 
 SCREENSHOT = REPO / "docs" / "screenshot.png"
-# A budget far above what is measured (README, "The search page"), so that only a real regression fails it. Times are
+# A budget far above what is measured (docs/search-page.md), so that only a real regression fails it. Times are
 # printed, not asserted: on a shared machine they say more about its load than about the page.
 MAX_PAGE_BYTES = 40_000
 

@@ -1,6 +1,6 @@
 """What a cached key costs a request: the rate limit's lookup and the endpoint's auth, timed in process.
 
-`uv run pytest tests/keys/test_cost.py -s` prints the figures (README, "API keys")."""
+`uv run pytest tests/keys/test_cost.py -s` prints the figures (docs/security.md, "API keys")."""
 
 import time
 

@@ -22,7 +22,7 @@ POLICIES = st.sampled_from(
         QueryPolicy(allowed_fields=("*",), allow_regex=True),
     ]
 )
-# The codes the README documents for a refused query, each a 400.
+# The codes docs/api.md documents for a refused query ("Errors"), each a 400.
 REFUSAL_CODES = {
     "invalid_query",
     "field_not_allowed",
