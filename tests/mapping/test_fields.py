@@ -1,0 +1,77 @@
+"""The mapping read into fields and roles: no server needed."""
+
+from search_service.mapping.fields import CONFLICT, FACET, FILTER, RANK, SEARCH, SORT, STATS, index_fields_from_mapping
+from tests.products import PRODUCT_MAPPING
+
+
+def fields_of(*mappings: dict) -> dict:
+    answer = {f"index-{n}": {"mappings": mapping} for n, mapping in enumerate(mappings)}
+    return index_fields_from_mapping("alias", answer).fields
+
+
+def test_each_type_takes_the_roles_it_can():
+    fields = fields_of(PRODUCT_MAPPING)
+
+    assert fields["title"].roles() == [SEARCH, "suggest"]
+    assert fields["brand"].roles() == [FILTER, FACET, SORT, "suggest"]
+    assert fields["price"].roles() == [FILTER, FACET, SORT, STATS, RANK]
+    assert fields["released"].roles() == [FILTER, FACET, SORT, STATS]
+    assert fields["in_stock"].roles() == [FILTER, FACET, SORT]
+
+
+def test_multi_fields_are_fields_but_not_in_source():
+    fields = fields_of(PRODUCT_MAPPING)
+
+    assert fields["title.keyword"].type == "keyword"
+    assert not fields["title.keyword"].in_source
+    assert fields["title"].in_source
+
+
+def test_objects_are_walked_and_nested_leaves_take_no_role():
+    fields = fields_of(
+        {
+            "properties": {
+                "meta": {"properties": {"year": {"type": "integer"}}},
+                "reviews": {"type": "nested", "properties": {"stars": {"type": "integer"}}},
+            }
+        }
+    )
+
+    assert fields["meta"].type == "object" and fields["meta"].roles() == []
+    assert RANK in fields["meta.year"].roles()
+    assert fields["reviews.stars"].in_nested and fields["reviews.stars"].roles() == []
+
+
+def test_doc_values_and_index_switches_are_honoured():
+    fields = fields_of(
+        {"properties": {"a": {"type": "keyword", "doc_values": False}, "b": {"type": "long", "index": False}}}
+    )
+
+    assert fields["a"].roles() == [FILTER, "suggest"]  # no facet or sort without doc values
+    assert FILTER not in fields["b"].roles() and SORT in fields["b"].roles()
+
+
+def test_a_field_mapped_differently_behind_an_alias_is_a_conflict():
+    fields = fields_of({"properties": {"x": {"type": "keyword"}}}, {"properties": {"x": {"type": "long"}}})
+
+    assert fields["x"].type == CONFLICT
+    assert fields["x"].types_seen == ("keyword", "long")
+    assert fields["x"].roles() == []
+
+
+def test_field_aliases_and_runtime_fields_take_their_targets_roles_outside_source():
+    fields = fields_of(
+        {
+            "properties": {"price": {"type": "float"}, "cost_alias": {"type": "alias", "path": "price"}},
+            "runtime": {"day": {"type": "keyword"}},
+        }
+    )
+
+    assert fields["cost_alias"].type == "float" and not fields["cost_alias"].in_source
+    assert fields["day"].roles() == [FILTER, FACET, SORT, "suggest"] and not fields["day"].in_source
+
+
+def test_the_generation_is_the_sorted_concrete_indices():
+    answer = {"b-2": {"mappings": {}}, "a-1": {"mappings": {}}}
+
+    assert index_fields_from_mapping("alias", answer).indices == ("a-1", "b-2")
