@@ -25,7 +25,8 @@ def test_the_demo_defaults_against_another_index_point_at_inspect_index():
     assert len(errors) == 1
     assert "still hold the demo's defaults" in errors[0]
     assert "manage.py inspect_index" in errors[0]
-    assert "SEARCH_FIELDS" in errors[0] and "SEARCH_RANK_FIELD" in errors[0]
+    assert "SEARCH_FIELDS" in errors[0]
+    assert "SEARCH_RANK_FIELD" in errors[0]
 
 
 @pytest.mark.parametrize(

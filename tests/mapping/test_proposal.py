@@ -23,7 +23,8 @@ def test_the_proposal_for_the_products_fits_them_and_ranks_by_rating():
     assert config.search_suggest_field == "title.keyword"
     assert "title^3" in config.search_fields
     assert "in_stock" in config.search_facet_fields
-    assert "price" in config.search_sort_fields and "brand" not in config.search_sort_fields
+    assert "price" in config.search_sort_fields
+    assert "brand" not in config.search_sort_fields
     # A proposal, not a decision: the hidden-looking field is listed, and the note says to review it.
     assert "cost" in config.search_source_fields
     assert any("must not see" in note for note in proposal.notes)

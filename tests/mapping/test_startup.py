@@ -98,7 +98,9 @@ def test_an_index_that_appears_later_is_waited_for_then_checked(tmp_path, server
         finally:
             client.indices.delete(index=index)
 
-    assert before.status_code == 503 and before.json()["error"] == "index_unavailable"
+    assert before.status_code == 503
+    assert before.json()["error"] == "index_unavailable"
     assert after.status_code == 200, after.text
     assert found.status_code == 200, found.text
-    assert found.json()["total"]["value"] > 0 and found.json()["stats"]["price"]["count"] > 0
+    assert found.json()["total"]["value"] > 0
+    assert found.json()["stats"]["price"]["count"] > 0
