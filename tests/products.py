@@ -33,7 +33,7 @@ ADJECTIVES = ["steel", "compact", "retro", "smart", "quiet", "cordless"]
 TYPOS = {"kettle": "ketle", "toaster": "taoster", "blender": "blendr", "lamp": "lmap"}
 
 # Environment a user would write for this index after `manage.py inspect_index` and an edit: the cost hidden.
-PRODUCT_ENVIRONMENT: dict[str, str] = {
+PRODUCT_ENVIRONMENT: dict[str, Any] = {
     "search_fields": "title^3,description",
     "search_query_fields": "title,description,brand,category,tags",
     "search_source_fields": "title,description,brand,category,price,rating,in_stock,released,tags",

@@ -1,5 +1,7 @@
 """The field settings against a mapping: one line per problem, naming the variable, the field and the types."""
 
+from typing import Any
+
 import pytest
 
 from search_service.mapping.check import check_mapping
@@ -10,7 +12,7 @@ from tests.products import PRODUCT_ENVIRONMENT, PRODUCT_MAPPING
 PRODUCTS = index_fields_from_mapping("products", {"products-1": {"mappings": PRODUCT_MAPPING}})
 
 
-def errors_for(**overrides: str) -> list[str]:
+def errors_for(**overrides: Any) -> list[str]:
     return check_mapping(ServiceSettings(**(PRODUCT_ENVIRONMENT | overrides)), PRODUCTS).errors
 
 

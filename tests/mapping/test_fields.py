@@ -1,12 +1,24 @@
 """The mapping read into fields and roles: no server needed."""
 
-from search_service.mapping.fields import CONFLICT, FACET, FILTER, RANK, SEARCH, SORT, STATS, index_fields_from_mapping
+from typing import Any
+
+from search_service.mapping.fields import (
+    CONFLICT,
+    FACET,
+    FILTER,
+    RANK,
+    SEARCH,
+    SORT,
+    STATS,
+    FieldInfo,
+    index_fields_from_mapping,
+)
 from tests.products import PRODUCT_MAPPING
 
 
-def fields_of(*mappings: dict) -> dict:
+def fields_of(*mappings: dict[str, Any]) -> dict[str, FieldInfo]:
     answer = {f"index-{n}": {"mappings": mapping} for n, mapping in enumerate(mappings)}
-    return index_fields_from_mapping("alias", answer).fields
+    return dict(index_fields_from_mapping("alias", answer).fields)
 
 
 def test_each_type_takes_the_roles_it_can():
@@ -77,6 +89,6 @@ def test_field_aliases_and_runtime_fields_take_their_targets_roles_outside_sourc
 
 
 def test_the_generation_is_the_sorted_concrete_indices():
-    answer = {"b-2": {"mappings": {}}, "a-1": {"mappings": {}}}
+    answer: dict[str, Any] = {"b-2": {"mappings": {}}, "a-1": {"mappings": {}}}
 
     assert index_fields_from_mapping("alias", answer).indices == ("a-1", "b-2")

@@ -1,5 +1,7 @@
 """`inspect_index`'s proposal: settings that pass the mapping check of the index they were made from."""
 
+from typing import Any
+
 from search_service.demo import DEMO_MAPPING
 from search_service.mapping.check import check_mapping
 from search_service.mapping.fields import index_fields_from_mapping
@@ -9,8 +11,8 @@ from tests.products import PRODUCT_MAPPING
 
 
 def settings_from(lines: list[str]) -> ServiceSettings:
-    values = dict(line.split("=", 1) for line in lines)
-    return ServiceSettings(**{name.lower(): value for name, value in values.items()})
+    values: dict[str, Any] = {name.lower(): value for name, value in (line.split("=", 1) for line in lines)}
+    return ServiceSettings(**values)
 
 
 def test_the_proposal_for_the_products_fits_them_and_ranks_by_rating():
