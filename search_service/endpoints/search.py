@@ -88,7 +88,9 @@ async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpRespo
     )
     selected = selected_values(filters, params.facets)
     async with admit(config, caller_identity(request), expensive=expensive):
-        result, next_cursor = await _fetch_page(client, config, params, checked, cursor, digest, filters, selected)
+        result, next_cursor = await _fetch_page(
+            client, config, params, checked, cursor, digest, filters, selected, fields.sort_casts()
+        )
         # A first page only: whoever follows `next` has had the suggestions already.
         suggestions = (
             [] if cursor is not None or not params.q else await _did_you_mean(client, config, params.q, result)
@@ -140,6 +142,7 @@ async def _fetch_page(
     digest: str,
     filters: list[Filter],
     selected: dict[str, list[str]],
+    sort_casts: dict[str, str],
 ) -> tuple[dict[str, Any], Cursor | None]:
     """Elasticsearch's answer for the page, and the cursor to the next one (None on the last)."""
     sort = params.sort_keys
@@ -163,6 +166,7 @@ async def _fetch_page(
         stats=params.stats,
         selected=selected,
         sort=sort,
+        sort_casts=sort_casts,
         track_total_hits=config.search_track_total_hits,
         rank_field=config.search_rank_field if params.rank == "custom" else "",
     )

@@ -30,12 +30,13 @@ async def suggest(request: HttpRequest, params: Query[SuggestParams]) -> HttpRes
     if not field:
         return error_response(404, "suggest_disabled", "Suggestions are turned off (SEARCH_SUGGEST_FIELD is empty)")
     client = get_client()
-    await index_fields(client, config)  # 503 when the settings do not fit the index
+    fields = await index_fields(client, config)  # 503 when the settings do not fit the index
     body = build_suggest_body(
         prefix=params.prefix,
         field=field,
         size=params.size,
         rank_field=config.search_rank_field,
+        rank_cast=fields.sort_casts().get(config.search_rank_field.removeprefix("-")),
         timeout_seconds=config.search_timeout,
     )
     result = await client.search(index=config.elasticsearch_index, body=body)

@@ -118,6 +118,7 @@ def build_search_body(
     rank_field: str = "",
     stats: Sequence[str] = (),
     selected: Mapping[str, Sequence[str]] | None = None,
+    sort_casts: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The `_search` body for one page of results; `page` counts from 1, or `offset` hits are skipped, or the
     page starts after the hit whose sort values are `search_after`. `source_fields` limits what each hit returns
@@ -150,7 +151,7 @@ def build_search_body(
         body["from"] = (page - 1) * size if offset is None else offset
     keys = list(sort) if sort is not None else parse_sort(DEFAULT_SORT, [])
     if tiebreaker is not None or keys != parse_sort(DEFAULT_SORT, []):
-        body["sort"] = sort_clauses(keys, tiebreaker=tiebreaker)
+        body["sort"] = sort_clauses(keys, tiebreaker=tiebreaker, casts=sort_casts)
     if post_filters:
         body["post_filter"] = {"bool": {"filter": list(post_filters.values())}}
     if facets or stats:

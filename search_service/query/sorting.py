@@ -1,7 +1,7 @@
 """`sort=-score,module,-popularity`: parsed, checked against SEARCH_SORT_FIELDS, built into Elasticsearch's `sort`.
 Pure: no I/O, no Django."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,17 +41,23 @@ def parse_sort(raw: Iterable[str], allowed: Sequence[str]) -> list[SortKey]:
     return keys or [SortKey(SCORE, descending=True)]
 
 
-def sort_clauses(keys: Sequence[SortKey], *, tiebreaker: str | None = None) -> list[dict[str, Any]]:
+def sort_clauses(
+    keys: Sequence[SortKey], *, tiebreaker: str | None = None, casts: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
     """Elasticsearch's `sort`. Missing values sort last either way; a field the index does not map sorts as if
     every document lacked it instead of failing. `tiebreaker` (`_shard_doc` under a point in time) makes the
-    order total, which `search_after` needs so that no hit is skipped or repeated between pages."""
+    order total, which `search_after` needs so that no hit is skipped or repeated between pages. `casts` sorts
+    those fields as another numeric type (mapping.fields.IndexFields.sort_casts says why)."""
     clauses: list[dict[str, Any]] = []
     for key in keys:
         order = "desc" if key.descending else "asc"
         if key.field == SCORE:
             clauses.append({"_score": {"order": order}})
         else:
-            clauses.append({key.field: {"order": order, "missing": "_last", "unmapped_type": "keyword"}})
+            clause = {"order": order, "missing": "_last", "unmapped_type": "keyword"}
+            if casts and key.field in casts:
+                clause["numeric_type"] = casts[key.field]
+            clauses.append({key.field: clause})
     if tiebreaker is not None:
         clauses.append({tiebreaker: {"order": "asc"}})
     return clauses

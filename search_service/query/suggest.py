@@ -34,12 +34,15 @@ def _tier(boost: float, query: dict[str, Any]) -> dict[str, Any]:
     return {"constant_score": {"filter": query, "boost": boost}}
 
 
-def build_rank_sort(rank_field: str) -> dict[str, Any]:
+def build_rank_sort(rank_field: str, cast: str | None = None) -> dict[str, Any]:
     """`popularity` → highest first, `-rank` → lowest first. Documents without the field come last, and an
     index that does not map it at all sorts as if none had it (`unmapped_type`) instead of failing."""
     name = rank_field.removeprefix("-")
     order = "asc" if rank_field.startswith("-") else "desc"
-    return {name: {"order": order, "missing": "_last", "unmapped_type": "double"}}
+    clause = {"order": order, "missing": "_last", "unmapped_type": "double"}
+    if cast is not None:  # mapping.fields.IndexFields.sort_casts
+        clause["numeric_type"] = cast
+    return {name: clause}
 
 
 def candidate_count(size: int) -> int:
@@ -47,13 +50,19 @@ def candidate_count(size: int) -> int:
 
 
 def build_suggest_body(
-    *, prefix: str, field: str, size: int, rank_field: str = "", timeout_seconds: float | None = None
+    *,
+    prefix: str,
+    field: str,
+    size: int,
+    rank_field: str = "",
+    timeout_seconds: float | None = None,
+    rank_cast: str | None = None,
 ) -> dict[str, Any]:
     """The `_search` body for completions of `prefix` (already stripped and bounded) from `field`; `rank_field`
     (empty: none) orders completions within a tier."""
     sort: list[dict[str, Any]] = [{"_score": {"order": "desc"}}]
     if rank_field:
-        sort.append(build_rank_sort(rank_field))
+        sort.append(build_rank_sort(rank_field, rank_cast))
     body: dict[str, Any] = {
         "query": {
             "bool": {
