@@ -47,7 +47,7 @@ async def ready(request: HttpRequest) -> ReadyResponse | HttpResponse:
         await index_fields(client, settings.SEARCH, fresh=True)
     except IndexMissing:
         logger.warning("Not ready: index %s does not exist", index)
-        return error_response(503, "index_unavailable", "The search index does not exist yet")
+        return error_response(503, "index_unavailable", "The index ELASTICSEARCH_INDEX names does not exist yet")
     except FieldSettingsMismatch:
         return error_response(
             503, "configuration_mismatch", "The service's field settings do not fit the index; see the service's log"

@@ -99,7 +99,10 @@ def test_an_index_that_appears_later_is_waited_for_then_checked(tmp_path, server
             client.indices.delete(index=index)
 
     assert before.status_code == 503
-    assert before.json()["error"] == "index_unavailable"
+    assert before.json() == {
+        "error": "index_unavailable",
+        "detail": "The index ELASTICSEARCH_INDEX names does not exist yet",
+    }
     assert after.status_code == 200, after.text
     assert found.status_code == 200, found.text
     assert found.json()["total"]["value"] > 0
