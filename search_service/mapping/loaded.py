@@ -8,6 +8,7 @@ is read and checked again. A mismatch found after startup cannot stop the proces
 
 import asyncio
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -22,6 +23,9 @@ logger = logging.getLogger(__name__)
 
 # How old the copy may grow before a request reads the mapping again (a few ms, once per worker per period).
 MAX_AGE = 30.0
+# /ready asks for a fresh copy, but not more often than this: it is unauthenticated by default, and a large
+# mapping costs milliseconds to read, so a caller hammering /ready must not make every call cost that.
+MIN_AGE = 1.0
 
 
 class IndexMissing(Exception):
@@ -78,7 +82,8 @@ async def index_fields(client: AsyncElasticsearch, config: ServiceSettings, *, f
     `fresh` reads the mapping again (/ready); otherwise a copy younger than MAX_AGE is used."""
     key = _key(config)
     loaded = _loaded.get(key)
-    if fresh or loaded is None or time.monotonic() - loaded.read_at > MAX_AGE:
+    age = math.inf if loaded is None else time.monotonic() - loaded.read_at
+    if loaded is None or age > MAX_AGE or (fresh and age > MIN_AGE):
         fields = await _read_once(client, key, config.elasticsearch_index)
         if fields is None:
             _loaded.pop(key, None)
