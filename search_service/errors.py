@@ -76,6 +76,14 @@ def error_response(
     return response
 
 
+def configuration_mismatch() -> HttpResponse:
+    """The answer while the field settings do not fit the index. The lines naming the variables and fields were
+    logged when the mapping was checked (mapping/loaded.py): they are the operator's, not the caller's."""
+    return error_response(
+        503, "configuration_mismatch", "The service's field settings do not fit the index; see the service's log"
+    )
+
+
 def request_id_of(request: HttpRequest) -> str:
     """The request's id as the access log writes it (access_log.py), so a log line can be found from an answer."""
     return str(getattr(request, "request_id", "-"))
@@ -122,10 +130,7 @@ def register_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(FieldSettingsMismatch)
     def settings_mismatch(request: HttpRequest, exc: FieldSettingsMismatch) -> HttpResponse:
-        # The lines naming the variables were logged when the mapping was checked (mapping/loaded.py).
-        return error_response(
-            503, "configuration_mismatch", "The service's field settings do not fit the index; see the service's log"
-        )
+        return configuration_mismatch()
 
     @api.exception_handler(QueryRefused)
     def query_refused(request: HttpRequest, exc: QueryRefused) -> HttpResponse:

@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
 from search_service.elastic import get_client, server_version
-from search_service.errors import error_response
+from search_service.errors import configuration_mismatch, error_response
 from search_service.faults import ElasticsearchAnswerMalformed
 from search_service.keys.auth import READY_AUTH
 from search_service.mapping.loaded import FieldSettingsMismatch, IndexMissing, index_fields
@@ -49,9 +49,7 @@ async def ready(request: HttpRequest) -> ReadyResponse | HttpResponse:
         logger.warning("Not ready: index %s does not exist", index)
         return error_response(503, "index_unavailable", "The index ELASTICSEARCH_INDEX names does not exist yet")
     except FieldSettingsMismatch:
-        return error_response(
-            503, "configuration_mismatch", "The service's field settings do not fit the index; see the service's log"
-        )
+        return configuration_mismatch()
     # Cluster health rather than `GET /`: the root info API is a module some distributions lack.
     health = (await client.cluster.health(index=index)).body
     status = health.get("status") if isinstance(health, dict) else None

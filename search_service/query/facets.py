@@ -9,24 +9,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from search_service.faults import ElasticsearchAnswerMalformed
-from search_service.query.filters import Filter, ValueFilter, describe_allowed
+from search_service.query.filters import Filter, ValueFilter, parse_field_names
 
 FACET_PREFIX = "facet:"  # aggregation names, so that nothing else in the answer is read as a facet
 
 
 def parse_facets(raw: Iterable[str], allowed: Sequence[str]) -> list[str]:
-    fields: list[str] = []
-    for item in raw:
-        field = item.strip()
-        if not field:
-            continue
-        if field not in allowed:
-            raise ValueError(
-                f"cannot facet on {field[:60]!r}; {describe_allowed('faceting', allowed, 'SEARCH_FACET_FIELDS')}"
-            )
-        if field not in fields:
-            fields.append(field)
-    return fields
+    return parse_field_names(raw, allowed, refusal="cannot facet on", feature="faceting", setting="SEARCH_FACET_FIELDS")
 
 
 def selected_values(filters: Iterable[Filter], facets: Sequence[str]) -> dict[str, list[str]]:

@@ -44,6 +44,23 @@ def describe_allowed(kind: str, allowed: Sequence[str], setting: str) -> str:
     return f"allowed: {', '.join(allowed)}"
 
 
+def parse_field_names(
+    raw: Iterable[str], allowed: Sequence[str], *, refusal: str, feature: str, setting: str
+) -> list[str]:
+    """Field names from comma-split parameters (`facets`, `stats`), each among `allowed` (ValueError saying
+    `<refusal> 'x'; allowed: ...`, or that `feature` is off, otherwise), without blanks or repeats."""
+    fields: list[str] = []
+    for item in raw:
+        field = item.strip()
+        if not field:
+            continue
+        if field not in allowed:
+            raise ValueError(f"{refusal} {field[:60]!r}; {describe_allowed(feature, allowed, setting)}")
+        if field not in fields:
+            fields.append(field)
+    return fields
+
+
 def parse_filter(raw: str, allowed: Sequence[str]) -> Filter:
     """One `filter` parameter; ValueError says what is wrong with it, naming the field and the allowed ones."""
     field, colon, value = raw.partition(":")

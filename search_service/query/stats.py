@@ -10,7 +10,7 @@ from typing import Any
 
 from search_service.faults import ElasticsearchAnswerMalformed
 from search_service.mapping.fields import IndexFields
-from search_service.query.filters import describe_allowed
+from search_service.query.filters import parse_field_names
 
 STATS_PREFIX = "stats:"  # aggregation names, apart from the facets'
 # What a stats aggregation costs, counted as facet buckets for the admission's pricing (one pass over the field's
@@ -20,18 +20,7 @@ STATS_COST_IN_BUCKETS = 10
 
 def parse_stats(raw: Iterable[str], allowed: Sequence[str]) -> list[str]:
     """The fields asked for, each among SEARCH_FILTER_FIELDS (ValueError otherwise), without repeats."""
-    fields: list[str] = []
-    for item in raw:
-        field = item.strip()
-        if not field:
-            continue
-        if field not in allowed:
-            raise ValueError(
-                f"no stats on {field[:60]!r}; {describe_allowed('stats', allowed, 'SEARCH_FILTER_FIELDS')}"
-            )
-        if field not in fields:
-            fields.append(field)
-    return fields
+    return parse_field_names(raw, allowed, refusal="no stats on", feature="stats", setting="SEARCH_FILTER_FIELDS")
 
 
 def check_stats_types(fields: Sequence[str], index: IndexFields) -> None:
