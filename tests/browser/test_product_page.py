@@ -93,6 +93,21 @@ def test_a_price_sorted_page_shows_each_price_as_a_number_first_and_the_values_b
     print(f"\nproduct page sorted by price: first hits in {took:.0f} ms")
 
 
+def test_sorting_by_release_date_puts_each_hits_date_first(page: Page, base_url: str):
+    open_page(page, base_url, "?sort=-released")
+
+    firsts = page.locator(".hit .facts > .fact:first-child")
+    expect(firsts).to_have_count(10)
+    expect(page.locator(".fact.sorted")).to_have_count(10)
+    dates = []
+    for first in firsts.all():
+        expect(first).to_have_attribute("data-field", "released")  # not the price, which comes first in _source
+        match = re.fullmatch(r"released: (\d{4}-\d{2}-\d{2})", first.inner_text())
+        assert match, first.inner_text()
+        dates.append(match.group(1))
+    assert dates == sorted(dates, reverse=True)
+
+
 def test_the_sort_menu_and_the_facets_read_as_words(page: Page, base_url: str):
     open_page(page, base_url, "")
 
