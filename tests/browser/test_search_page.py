@@ -220,3 +220,29 @@ def test_at_phone_width_nothing_scrolls_sideways_and_the_facets_follow_the_resul
     assert results
     assert facets
     assert facets["y"] >= results["y"] + results["height"]
+
+
+def test_a_documents_fields_are_shown_as_text_and_never_run(page, base_url):
+    open_page(page, base_url, "?q=injects")
+    titles(page, 1)
+
+    page.locator(".hit-title").click()
+
+    detail = page.locator("#detail")
+    expect(detail.get_by_role("heading")).to_have_text("hostile.<b>bold</b>")
+    expect(page.locator("#detail-fields")).to_contain_text("(<script>window.pwned=2</script>)")
+    expect(page.locator("#detail-fields")).to_contain_text('<img src=x onerror="window.pwned=4">')
+    expect(page.locator("#detail-fields > dt")).to_contain_text(["ID", "Module", "Name", "Qualname", "Kind"])
+    expect(page.locator("main script, main img, main b, main i")).to_have_count(0)
+    assert page.evaluate("window.pwned") is None
+
+
+def test_a_missing_document_says_so_and_leads_back_to_the_results(page, base_url):
+    open_page(page, base_url, "?q=json&doc=no.such.document")
+
+    expect(page.locator("#detail").get_by_role("heading")).to_have_text("No such document")
+    expect(page.get_by_role("alert")).to_have_text("No document in the index has this id")
+    page.get_by_role("button", name="← Back to the results").click()
+
+    expect_titles(page, "json.dumps", "json.loads")
+    expect(page).to_have_url(f"{base_url}/?q=json")
