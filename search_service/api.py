@@ -1,6 +1,5 @@
 """The API object: one NinjaAPI with the error map installed and each endpoint module's router mounted."""
 
-import contextlib
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -8,7 +7,6 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from elasticsearch import ApiError, TransportError
 from ninja import NinjaAPI
 
 from search_service.credentials import KeysUnavailable, NotAuthenticated
@@ -16,22 +14,9 @@ from search_service.elastic import get_client
 from search_service.endpoints import analytics, documents, health, metrics, search, suggest
 from search_service.errors import register_error_handlers
 from search_service.keys.auth import DOCS_AUTH
-from search_service.mapping.loaded import FieldSettingsMismatch, IndexMissing, cached_index_fields, index_fields
+from search_service.mapping.loaded import cached_index_fields, readable_index_fields
 from search_service.openapi import describe_configured_fields
 from search_service.renderers import OrjsonRenderer
-
-# The document is for people reading /docs: it waits this long at most for the mapping, then lists names only.
-DOCUMENT_MAPPING_WAIT = 1.0
-
-
-async def read_fields_for_the_document() -> None:
-    """Read the index's fields, if not yet read, so that the document can give their types (best effort: the
-    document describes the API even when Elasticsearch does not answer, with the field names alone)."""
-    config = settings.SEARCH
-    if cached_index_fields(config) is not None:
-        return
-    with contextlib.suppress(IndexMissing, FieldSettingsMismatch, ApiError, TransportError):
-        await index_fields(get_client().options(request_timeout=DOCUMENT_MAPPING_WAIT), config)
 
 
 def docs_need_a_key(view: Callable[..., HttpResponse]) -> Callable[..., Any]:
@@ -44,7 +29,8 @@ def docs_need_a_key(view: Callable[..., HttpResponse]) -> Callable[..., Any]:
             await DOCS_AUTH(request)
         except (NotAuthenticated, KeysUnavailable) as refused:  # answered as on every endpoint
             return api.on_exception(request, refused)
-        await read_fields_for_the_document()
+        # Read first, if not yet, so that the document can give the fields' types (openapi.py).
+        await readable_index_fields(get_client(), settings.SEARCH)
         return await sync_to_async(view)(request, *args, **kwargs)
 
     return checked

@@ -14,14 +14,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
-from elasticsearch import ApiError, TransportError
 
 from search_service.admission import EXPENSIVE_FACET_BUCKETS
 from search_service.demo import DEMO_MAPPING
 from search_service.elastic import get_client
-from search_service.faults import ElasticsearchAnswerMalformed
 from search_service.mapping.fields import BOOLEAN_TYPE, OBJECT_TYPES, TEXT_TYPES, FieldInfo, IndexFields
-from search_service.mapping.loaded import FieldSettingsMismatch, IndexMissing, index_fields
+from search_service.mapping.loaded import readable_index_fields
 from search_service.query.body import MAX_RESULT_WINDOW
 from search_service.query.stats import STATS_COST_IN_BUCKETS
 from search_service.settings import ServiceSettings
@@ -44,8 +42,6 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
-# What a failed read of the mapping may raise; the page then goes without types (the API says what is wrong).
-MAPPING_UNREADABLE = (IndexMissing, FieldSettingsMismatch, ApiError, TransportError, ElasticsearchAnswerMalformed)
 # Sub-fields that only twin their parent (`title.keyword`), for when the mapping cannot say so.
 TWIN_SUFFIXES = ("keyword", "raw")
 # The significand's bits of the floating types narrower than a double. Their stats and facet values come widened to
@@ -200,10 +196,7 @@ def page_config(config: ServiceSettings, fields: IndexFields | None) -> dict[str
 
 
 async def _readable_fields(config: ServiceSettings) -> IndexFields | None:
-    try:
-        return await index_fields(get_client(), config)
-    except MAPPING_UNREADABLE:
-        return None
+    return await readable_index_fields(get_client(), config)
 
 
 @require_safe

@@ -191,10 +191,10 @@ def test_a_sub_field_is_called_by_its_parent_only_when_the_mapping_makes_it_a_tw
         (
             ["brand", "category", "in_stock", "tags"],
             ["price", "rating", "released"],
-            (5, ["price", "rating", "released"]),
+            (10, ["price", "rating", "released"]),  # the products: 4 x 10 + 3 x 2 = 46
         ),
-        (["a", "b", "c", "d", "e"], ["x", "y", "z"], (5, ["x", "y"])),  # facets at their least, a stats dropped
-        ([], ["a", "b", "c", "d", "e", "f"], (10, ["a", "b", "c", "d", "e"])),
+        (["a", "b", "c", "d", "e"], ["x", "y", "z"], (8, ["x", "y", "z"])),  # fewer values a facet
+        ([], ["a", "b", "c", "d", "e", "f"], (10, ["a", "b", "c", "d", "e", "f"])),
         (["a"] * 8, [], (6, [])),
         (["a"] * 12, ["x"], (5, [])),  # over the budget even so: as configured
     ],

@@ -108,6 +108,9 @@ async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpRespo
         suggestions=suggestions,
         stats=params.stats,
         selected=selected,
+        types={
+            name: info.type for name, info in fields.fields.items() if name in params.facets or name in params.stats
+        },
     )
     note_outcome(request, total_hits=answer["total"]["value"], took_ms=answer["took_ms"])
     return render_json(answer)

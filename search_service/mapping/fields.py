@@ -7,6 +7,8 @@ hit's `_source`, which matters for SEARCH_SOURCE_FIELDS.
 """
 
 import fnmatch
+import math
+import struct
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -102,6 +104,27 @@ class IndexFields:
         match_all with a 500 (`unsupported_operation_exception`, its sort optimisation), and sorts it fine as
         `double` (found by the fuzz run on tests/products.py's `rating`)."""
         return {name: "double" for name, info in self.fields.items() if info.type == "half_float"}
+
+
+# struct's formats of the floating types narrower than a double (scaled_float is a long scaled: exact enough).
+_NARROW_FORMATS = {"float": "<f", "half_float": "<e"}
+
+
+def narrowest_decimal(value: float, field_type: str) -> float:
+    """`value` as the shortest decimal that is the same number in `field_type`: Elasticsearch widens a float's
+    5.99 to the double 5.989999771118164 in stats and facet keys, which no one typed and no slider should show."""
+    layout = _NARROW_FORMATS.get(field_type)
+    if layout is None or not math.isfinite(value):
+        return value
+    try:
+        stored = struct.pack(layout, value)
+    except OverflowError:
+        return value
+    for digits in range(1, 18):
+        candidate = float(f"{value:.{digits}g}")
+        if struct.pack(layout, candidate) == stored:
+            return candidate
+    return value
 
 
 def index_fields_from_mapping(name: str, answer: Mapping[str, Any]) -> IndexFields:

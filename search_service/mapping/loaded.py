@@ -12,7 +12,7 @@ import math
 import time
 from dataclasses import dataclass, field
 
-from elasticsearch import AsyncElasticsearch, NotFoundError
+from elasticsearch import ApiError, AsyncElasticsearch, NotFoundError, TransportError
 
 from search_service.faults import ElasticsearchAnswerMalformed
 from search_service.mapping.check import MappingCheck, check_mapping
@@ -135,6 +135,20 @@ def _remember(key: tuple[str, ...], fields: IndexFields, *, previous: _Loaded | 
     loaded = _Loaded(fields=fields, read_at=time.monotonic())
     _loaded[key] = loaded
     return loaded
+
+
+# What a page for people (/docs, the search page) waits for the mapping at most before it goes on without types.
+READABLE_WAIT = 1.0
+UNREADABLE = (IndexMissing, FieldSettingsMismatch, ApiError, TransportError, ElasticsearchAnswerMalformed)
+
+
+async def readable_index_fields(client: AsyncElasticsearch, config: ServiceSettings) -> IndexFields | None:
+    """The fields when they can be had within READABLE_WAIT, else None: for what describes the API to people, which
+    must still answer, with names alone, when Elasticsearch does not (the API's own answers then say why)."""
+    try:
+        return await index_fields(client.options(request_timeout=READABLE_WAIT), config)
+    except UNREADABLE:
+        return None
 
 
 def forget_index_fields() -> None:

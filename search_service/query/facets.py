@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from search_service.faults import ElasticsearchAnswerMalformed
+from search_service.mapping.fields import narrowest_decimal
 from search_service.query.filters import Filter, ValueFilter, parse_field_names
 
 FACET_PREFIX = "facet:"  # aggregation names, so that nothing else in the answer is read as a facet
@@ -91,19 +92,25 @@ def _add_ticked(buckets: list[dict[str, Any]], facet: dict[str, Any], ticked: Se
     return buckets
 
 
-def _bucket(bucket: Any) -> dict[str, Any]:
+def _bucket(bucket: Any, field_type: str = "") -> dict[str, Any]:
     if not isinstance(bucket, dict) or not isinstance(bucket.get("doc_count"), int):
         raise ElasticsearchAnswerMalformed("the search answer has a malformed facet bucket")
     # Dates and booleans come as numbers with a readable `key_as_string`; keywords and numbers as they are.
     value = bucket.get("key_as_string", bucket.get("key"))
     if not isinstance(value, (str, int, float)):
         raise ElasticsearchAnswerMalformed("the search answer has a facet bucket without a key")
+    if isinstance(value, float):
+        value = narrowest_decimal(value, field_type)
     return {"value": value, "count": bucket["doc_count"]}
 
 
 def facets_from_answer(
-    aggregations: Any, fields: Sequence[str], selected: Mapping[str, Sequence[str]] | None = None
+    aggregations: Any,
+    fields: Sequence[str],
+    selected: Mapping[str, Sequence[str]] | None = None,
+    types: Mapping[str, str] | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
+    """Per field, its buckets (and the ticked values beyond them); `types` narrows float keys (narrowest_decimal)."""
     if not fields:
         return {}
     if not isinstance(aggregations, dict):
@@ -114,5 +121,7 @@ def facets_from_answer(
         buckets = facet.get("values", {}).get("buckets") if isinstance(facet, dict) else None
         if not isinstance(facet, dict) or not isinstance(buckets, list):
             raise ElasticsearchAnswerMalformed(f"the search answer has no buckets for facet {field!r}")
-        facets[field] = _add_ticked([_bucket(bucket) for bucket in buckets], facet, (selected or {}).get(field, ()))
+        kind = (types or {}).get(field, "")
+        found = [_bucket(bucket, kind) for bucket in buckets]
+        facets[field] = _add_ticked(found, facet, (selected or {}).get(field, ()))
     return facets

@@ -74,6 +74,7 @@ def search_response(
     suggestions: Sequence[str] = (),
     stats: Sequence[str] = (),
     selected: Mapping[str, Sequence[str]] | None = None,
+    types: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Shape Elasticsearch's answer for the caller; ElasticsearchAnswerMalformed if it is not a search result."""
     _require(isinstance(result, dict), "no JSON object")
@@ -103,7 +104,7 @@ def search_response(
         "size": size,
         "next": next_cursor,
         "hits": [_hit(hit) for hit in hits["hits"]],
-        "facets": facets_from_answer(result.get("aggregations"), facets, selected),
-        "stats": stats_from_answer(result.get("aggregations"), stats),
+        "facets": facets_from_answer(result.get("aggregations"), facets, selected, types),
+        "stats": stats_from_answer(result.get("aggregations"), stats, types),
         "suggestions": list(suggestions),
     }

@@ -45,11 +45,11 @@ def sources_by_id(base_url: str, **params: Any) -> dict[str, dict[str, Any]]:
 
 
 def float32_text(value: float) -> str:
-    """The shortest decimal that is the same 32-bit float, as JavaScript writes it: a `float` field's stats come
-    widened to a double (5.989999771118164), and the page shows the 5.99 the index was given."""
+    """The shortest decimal that is the same 32-bit float, as JavaScript writes it: what the page shows of a `float`
+    field's stats (the API gives that decimal already, 5.99, not Elasticsearch's widened 5.989999771118164)."""
     for digits in range(1, 10):
         short = float(f"{value:.{digits}g}")
-        if struct.unpack("f", struct.pack("f", short))[0] == value:
+        if struct.pack("f", short) == struct.pack("f", value):
             return str(int(short)) if short.is_integer() else repr(short)
     raise AssertionError(f"{value} is not a 32-bit float")
 

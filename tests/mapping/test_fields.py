@@ -2,6 +2,8 @@
 
 from typing import Any
 
+import pytest
+
 from search_service.mapping.fields import (
     CONFLICT,
     FACET,
@@ -12,6 +14,7 @@ from search_service.mapping.fields import (
     STATS,
     FieldInfo,
     index_fields_from_mapping,
+    narrowest_decimal,
 )
 from tests.products import PRODUCT_MAPPING
 
@@ -92,3 +95,19 @@ def test_the_generation_is_the_sorted_concrete_indices():
     answer: dict[str, Any] = {"b-2": {"mappings": {}}, "a-1": {"mappings": {}}}
 
     assert index_fields_from_mapping("alias", answer).indices == ("a-1", "b-2")
+
+
+@pytest.mark.parametrize(
+    ("value", "field_type", "expected"),
+    [
+        (5.989999771118164, "float", 5.99),  # Elasticsearch's double for the float 5.99
+        (504.989990234375, "float", 504.99),
+        (4.5, "half_float", 4.5),
+        (2.3046875, "half_float", 2.3),
+        (0.1, "double", 0.1),
+        (5.989999771118164, "double", 5.989999771118164),  # a double is what it says
+        (1e39, "float", 1e39),  # beyond a float: left alone
+    ],
+)
+def test_floats_come_back_as_the_decimals_that_were_indexed(value, field_type, expected):
+    assert narrowest_decimal(value, field_type) == expected

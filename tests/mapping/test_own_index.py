@@ -84,15 +84,16 @@ async def test_size_zero_answers_counts_only(shop):
     assert body["next"] is None
     assert body["total"]["value"] == PRODUCT_COUNT
     assert sum(value["count"] for value in body["facets"]["category"]) == PRODUCT_COUNT
-    assert body["stats"]["price"]["min"] == pytest.approx(min(product["price"] for product in CATALOGUE))
+    # Exactly what was indexed: Elasticsearch's widened double (5.989999771118164) narrowed back to the float's 5.99.
+    assert body["stats"]["price"]["min"] == min(product["price"] for product in CATALOGUE)
 
 
 async def test_stats_ignore_their_own_range_but_follow_the_other_filters(shop):
     body = await shop(size=0, filter=["price:100..200", "brand:Acme"], stats="price")
 
     acme = [product["price"] for product in CATALOGUE if product["brand"] == "Acme"]
-    assert body["stats"]["price"]["min"] == pytest.approx(min(acme))
-    assert body["stats"]["price"]["max"] == pytest.approx(max(acme))
+    assert body["stats"]["price"]["min"] == min(acme)
+    assert body["stats"]["price"]["max"] == max(acme)
     assert body["total"]["value"] == len([price for price in acme if 100 <= price <= 200])
 
 
