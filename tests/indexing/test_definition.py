@@ -1,5 +1,7 @@
 """Mapping files and the settings a new index is created with, with no server."""
 
+from typing import Any
+
 import pytest
 
 from search_service.indexing.definition import (
@@ -57,7 +59,11 @@ def test_a_file_that_is_neither_form_is_refused_with_the_reason(text, message):
 
 
 def test_every_spelling_of_a_setting_is_one_flat_key():
-    spelled = [{"number_of_shards": 1}, {"index": {"number_of_shards": 1}}, {"index.number_of_shards": 1}]
+    spelled: list[dict[str, Any]] = [
+        {"number_of_shards": 1},
+        {"index": {"number_of_shards": 1}},
+        {"index.number_of_shards": 1},
+    ]
 
     assert all(flatten_settings(s) == {"index.number_of_shards": 1} for s in spelled)
     assert flatten_settings({"analysis": {"filter": {"f": {"stopwords": ["a", "b"]}}}}) == {

@@ -2,7 +2,7 @@
 
 import pytest
 
-from search_service.indexing.source import BadLine, Row, batches, read_csv, read_json_lines, rows_from_documents
+from search_service.indexing.source import BadLine, Parsed, Row, batches, read_csv, read_json_lines, rows_from_documents
 
 
 def test_json_lines_become_rows_numbered_from_one_with_their_id_taken_out():
@@ -84,7 +84,7 @@ def test_an_empty_csv_has_no_rows():
 
 
 def test_batches_hold_chunk_size_rows_with_the_bad_lines_met_on_the_way():
-    parsed = [Row(1, None, {}), BadLine(2, "x"), Row(3, None, {}), Row(4, None, {}), BadLine(5, "y")]
+    parsed: list[Parsed] = [Row(1, None, {}), BadLine(2, "x"), Row(3, None, {}), Row(4, None, {}), BadLine(5, "y")]
 
     found = [(len(b.rows), [bad.line for bad in b.bad], b.lines) for b in batches(parsed, 2)]
 

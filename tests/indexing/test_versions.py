@@ -53,13 +53,13 @@ V1, V2, V3, V4 = (f"p-2026010{n}t000000000" for n in range(1, 5))
     [(1, [V1, V2]), (2, [V1]), (3, []), (10, [])],
 )
 def test_keep_counts_the_new_version(keep, deleted):
-    indices = {V1: [], V2: [], V3: []}
+    indices: dict[str, list[str]] = {V1: [], V2: [], V3: []}
 
     assert versions_to_delete(indices, alias="p", new=V3, keep=keep) == deleted
 
 
 def test_indices_that_are_not_versions_are_never_deleted():
-    indices = {V1: [], "p-backup": [], "p-2020": [], "px-20200101t000000000": [], V2: []}
+    indices: dict[str, list[str]] = {V1: [], "p-backup": [], "p-2020": [], "px-20200101t000000000": [], V2: []}
 
     assert versions_to_delete(indices, alias="p", new=V2, keep=1) == [V1]
 
