@@ -40,6 +40,7 @@ LOAD_REQUEST_TIMEOUT = 120.0
 # one go on the event loop; and bulk throughput hardly grows past a few hundred KB per request here (the bench).
 MAX_CHUNK_BYTES = 1_000_000
 MAX_BACKOFF = 60.0
+BULK_ANSWER = ["errors", "items.*.status", "items.*.error"]
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,9 @@ async def _index_chunk(client: AsyncElasticsearch, index: str, rows: list[Row], 
                 max_chunk_bytes=MAX_CHUNK_BYTES,
                 raise_on_error=False,
                 expand_action_callback=cast(Any, _action),
+                # Each item's status and error are all we read; the rest (index, id, version, shards, seq_no)
+                # would be most of the answer, parsed for nothing.
+                filter_path=BULK_ANSWER,
             ):
                 row = pending[answered]
                 answered += 1
