@@ -6,14 +6,14 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 from elasticsearch import ApiError, AsyncElasticsearch, NotFoundError, TransportError
-from elasticsearch.helpers import async_streaming_bulk
 
 from search_service.elastic import server_version
+from search_service.indexing.bulk import Retries, index_batches
 from search_service.indexing.definition import (
     REFRESH,
     IndexDefinition,
@@ -30,17 +30,11 @@ from search_service.indexing.errors import (
     error_reason,
 )
 from search_service.indexing.report import FAILURES_SHOWN, LoadReport
-from search_service.indexing.source import BadLine, Parsed, Row, batches
+from search_service.indexing.source import BadLine, Parsed
 from search_service.indexing.versions import index_prefix, new_index_name, versions_to_delete
 
 # A bulk request or the refresh of a large index takes longer than a search, which the settings' timeout is for.
 LOAD_REQUEST_TIMEOUT = 120.0
-# A bulk request never carries more than this, however large the documents. Just under 1 MiB: aiohttp warns
-# (ResourceWarning, an error under the tests' filterwarnings) about a bytes body above that, which it copies in
-# one go on the event loop; and bulk throughput hardly grows past a few hundred KB per request here (the bench).
-MAX_CHUNK_BYTES = 1_000_000
-MAX_BACKOFF = 60.0
-BULK_ANSWER = ["errors", "items.*.status", "items.*.error"]
 
 
 @dataclass(frozen=True)
@@ -52,8 +46,7 @@ class LoadPlan:
     replace_index: bool = False  # a concrete index under the alias's name may be deleted for the alias
     grace_seconds: float = 0.0  # between the swap and deleting the index that was serving searches
     chunk_size: int = 2000
-    max_retries: int = 5  # for documents (or chunks) Elasticsearch refuses with 429, too busy
-    initial_backoff: float = 1.0  # doubled for every retry of the same documents
+    retries: Retries = field(default_factory=Retries)
 
 
 @dataclass(frozen=True)
@@ -87,11 +80,12 @@ async def load_index(
             raise
         raise DefinitionError(f"Elasticsearch refused the mappings or settings: {error_reason(error.body)}") from None
     report = LoadReport(plan.alias, name, current.indices, current.concrete, server_version=version)
+    indexed = index_batches(client, name, rows, chunk_size=plan.chunk_size, retries=plan.retries)
     try:
-        for batch in batches(rows, plan.chunk_size):
-            refused = await _index_chunk(client, name, batch.rows, plan) if batch.rows else []
-            _count(report, len(batch.rows) - len(refused), batch.bad + refused, plan)
-            progress(batch.lines)
+        async with contextlib.aclosing(indexed):  # closed at once if a chunk ends the load (--max-errors)
+            async for batch, refused in indexed:
+                _count(report, len(batch.rows) - len(refused), batch.bad + refused, plan)
+                progress(batch.lines)
         if report.indexed == 0:
             raise NothingIndexed(f"no document was indexed: the alias {plan.alias} stays where it was")
         await client.indices.put_settings(index=name, settings={REFRESH: refresh_after_load(definition)})
@@ -122,59 +116,6 @@ def _count(report: LoadReport, indexed: int, failures: list[BadLine], plan: Load
             report.failures,
             report.failed,
         )
-
-
-def _action(row: Row) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The bulk header and body of a row: Elasticsearch makes the id when the line gave none."""
-    return ({"index": {"_id": row.id}} if row.id is not None else {"index": {}}), row.source
-
-
-async def _index_chunk(client: AsyncElasticsearch, index: str, rows: list[Row], plan: LoadPlan) -> list[BadLine]:
-    """Index `rows`, retrying what Elasticsearch was too busy for (429); the rows it refused, as bad lines.
-
-    The retries are ours rather than the helper's (`max_retries`): the helper answers for retried documents after
-    the rest of their chunk, so its answers would no longer come in the order of the rows, and the order is all
-    that ties an answer to its line (an id Elasticsearch generates says nothing). Without its retries the helper
-    answers in order, however many requests `max_chunk_bytes` splits the chunk into.
-    """
-    refused: list[BadLine] = []
-    pending = rows
-    for attempt in range(plan.max_retries + 1):
-        if attempt:
-            await asyncio.sleep(min(MAX_BACKOFF, plan.initial_backoff * 2 ** (attempt - 1)))
-        busy: list[Row] = []
-        answered = 0
-        try:
-            async for ok, item in async_streaming_bulk(
-                client,
-                pending,  # type: ignore[arg-type]  # rows, which _action expands
-                index=index,
-                chunk_size=len(pending),
-                max_chunk_bytes=MAX_CHUNK_BYTES,
-                raise_on_error=False,
-                expand_action_callback=cast(Any, _action),
-                # Each item's status and error are all we read; the rest (index, id, version, shards, seq_no)
-                # would be most of the answer, parsed for nothing.
-                filter_path=BULK_ANSWER,
-            ):
-                row = pending[answered]
-                answered += 1
-                if ok:
-                    continue
-                outcome = next(iter(item.values()))
-                if outcome.get("status") == 429 and attempt < plan.max_retries:
-                    busy.append(row)
-                else:
-                    refused.append(BadLine(row.line, error_reason(outcome.get("error"))))
-        except ApiError as error:
-            # A whole request refused as too busy (a circuit breaker): what it held is retried with the rest.
-            if error.meta.status != 429 or attempt == plan.max_retries:
-                raise
-            busy += pending[answered:]
-        if not busy:
-            break
-        pending = busy
-    return refused
 
 
 async def _current(client: AsyncElasticsearch, alias: str) -> _Current:
