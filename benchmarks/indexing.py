@@ -184,7 +184,8 @@ def write_indexing_report(
         "its own. *loading module*: `search_service.indexing.loader.load_index` in this process: line numbers for "
         "failures, refresh off while loading, the alias swap, the previous version deleted. *manage.py index*: "
         "the command as an operator runs it, Django's start-up included; *a one-line file* measures that "
-        "start-up alone. *documents/s*, *seconds*: medians of the rounds; *ratio*: the median of each round's "
+        "start-up and a load's fixed work (create, swap, delete the previous version). *documents/s*, "
+        "*seconds*: medians of the rounds; *ratio*: the median of each round's "
         "throughput ratio to the variant named (lowest and highest round in brackets). 1-minute load average "
         f"before each run: median {median(loads):.1f}, highest {max(loads):.1f}, on {os.cpu_count()} cores, "
         "which Elasticsearch shares.",
@@ -209,8 +210,9 @@ def write_indexing_report(
         f"| the loading module ≥ 85% of async_bulk's documents/s | {module:.0%} | {check(module >= 0.85)} |",
         f"| manage.py index ≥ 85% of an async_bulk script's documents/s | {command:.0%} | {check(command >= 0.85)} |",
         "",
-        f"The command's own start-up (Python, Django and the settings' imports: {startup:.1f} s here) is a fixed "
-        f"cost: without it the command loads at {without_startup:.0%} of async_bulk in process, and it weighs "
+        f"The command's start-up (Python, Django and the settings' imports) and a load's fixed work take "
+        f"{startup:.1f} s here (the one-line file), whatever the file's size: without them the command loads at "
+        f"{without_startup:.0%} of async_bulk in process, and it weighs "
         "less the larger the file.",
         "",
         "## Commands",
