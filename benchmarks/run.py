@@ -3,8 +3,9 @@ cost, and how it holds under attack.
 
 Starts what it needs (the local Elasticsearch with the demo data, the latency proxy, each server under
 test), drives them with established load generators (ApacheBench, hey, wrk), and writes
-docs/benchmarks/results.md and docs/benchmarks/benchmarks.png; the feature-cost (benchmarks/features.py) and
-attack (benchmarks/attack/) scenarios write features.md and attack.md. See docs/benchmarks.md.
+docs/benchmarks/results.md and docs/benchmarks/benchmarks.png; the feature-cost (benchmarks/features.py),
+attack (benchmarks/attack/) and indexing (benchmarks/indexing.py) scenarios write features.md, attack.md and
+indexing.md. See docs/benchmarks.md.
 """
 
 import argparse
@@ -25,7 +26,7 @@ from urllib.parse import urlencode
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks import attack, features, toggles  # noqa: E402
+from benchmarks import attack, features, indexing, toggles  # noqa: E402
 from benchmarks.harness import (  # noqa: E402
     ES_PASSWORD,
     ES_URL,
@@ -431,9 +432,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
         "--only",
-        choices=["attack", "features", "toggles"],
+        choices=["attack", "features", "indexing", "toggles"],
         help="run only this scenario (attack: see benchmarks/attack/; features: benchmarks/features.py; "
-        "toggles: benchmarks/toggles.py)",
+        "indexing: benchmarks/indexing.py; toggles: benchmarks/toggles.py)",
     )
     parser.add_argument("--seconds", type=int, default=30, help="duration of each wrk run")
     parser.add_argument("--connections", type=int, nargs="+", default=[16, 64])
@@ -441,6 +442,7 @@ def main() -> None:
     features.add_arguments(parser)
     toggles.add_arguments(parser)
     attack.add_arguments(parser)
+    indexing.add_arguments(parser)
     args = parser.parse_args()
 
     # 1,000 concurrent requests need ~4,000 descriptors across the generator, servers and proxy.
@@ -448,7 +450,7 @@ def main() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
     run(["scripts/elasticsearch", "start"], cwd=REPO)
-    if args.only != "attack":
+    if args.only not in ("attack", "indexing"):  # the indexing scenario makes indices of its own
         load_demo_index()
     if args.only is None:
         performance_scenarios(args)
@@ -458,6 +460,8 @@ def main() -> None:
         toggles.run_from_arguments(args)
     if args.only in (None, "attack"):
         attack.run_from_arguments(args)
+    if args.only in (None, "indexing"):
+        indexing.run_from_arguments(args)
 
 
 def performance_scenarios(args: argparse.Namespace) -> None:

@@ -1,68 +1,70 @@
-"""`manage.py load_demo`: create the index and load the standard library's docstrings into it."""
+"""`manage.py load_demo`: the standard library's docstrings, loaded as `manage.py index` loads a file."""
 
 import asyncio
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 from elasticsearch import ApiError, AsyncElasticsearch, TransportError
-from elasticsearch.helpers import async_streaming_bulk
-from tqdm import tqdm
 
 from search_service.demo import DEMO_MAPPING, stdlib_documents
-from search_service.elastic import client_options, describe_version_refusal, refuses_client_version, server_version
+from search_service.elastic import client_options
+from search_service.indexing.command import run_load
+from search_service.indexing.definition import IndexDefinition
+from search_service.indexing.loader import LoadPlan
+from search_service.indexing.source import rows_from_documents
+
+
+async def _documents_behind_alias(alias: str) -> int | None:
+    """How many documents the alias holds; None when it is not an alias (absent, or an older demo's index)."""
+    async with AsyncElasticsearch(**client_options(settings.SEARCH)) as client:
+        try:
+            if not await client.indices.exists_alias(name=alias):
+                return None
+            return int((await client.count(index=alias))["count"])
+        except (ApiError, TransportError):
+            return None  # the load itself says what is wrong, in one line
 
 
 class Command(BaseCommand):
     help = (
-        "Create the search index with the demo mapping (if missing) and load the Python standard library's "
-        "docstrings into it. Safe to run again: documents are keyed by qualified name and overwritten."
+        "Load the Python standard library's docstrings into a new index <alias>-<timestamp> with the demo mapping, "
+        "move the alias (ELASTICSEARCH_INDEX) onto it and delete the previous one. Safe to run again: when the alias "
+        "already holds documents nothing is done (`--recreate` reloads). An index of the alias's name from an "
+        "older demo is replaced by the alias."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--index", help="index to load (default: ELASTICSEARCH_INDEX)")
-        parser.add_argument("--recreate", action="store_true", help="delete the index first")
+        parser.add_argument("--index", help="the alias to load (default: ELASTICSEARCH_INDEX)")
+        parser.add_argument("--recreate", action="store_true", help="reload even when the alias holds documents")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        index = options["index"] or settings.SEARCH.elasticsearch_index
-        # Each failure an operator can fix is one line (CommandError prints no traceback): the fix, not the stack.
-        try:
-            version, loaded = asyncio.run(self._load(index, recreate=options["recreate"]))
-        except TransportError as error:
-            raise CommandError(f"cannot reach Elasticsearch: {error}") from None
-        except ApiError as error:
-            if refuses_client_version(error):
-                raise CommandError(describe_version_refusal(error)) from None
-            if error.meta.status in (401, 403):
-                raise CommandError(
-                    f"Elasticsearch refused the credentials ({error.meta.status} {error.message}): check "
-                    "ELASTICSEARCH_USERNAME/ELASTICSEARCH_PASSWORD or ELASTICSEARCH_API_KEY and its privileges"
-                ) from None
-            raise CommandError(f"Elasticsearch answered {error.meta.status}: {error.message}") from None
+        alias = options["index"] or settings.SEARCH.elasticsearch_index
+        # docker compose runs this on every `up`: a stack restarted on its volume keeps its index (and its uuid)
+        # instead of reloading the same documents into a new one each time.
+        loaded = None if options["recreate"] else asyncio.run(_documents_behind_alias(alias))
+        if loaded:
+            self.stdout.write(self.style.SUCCESS(f"{loaded} documents already in {alias}; --recreate reloads them"))
+            return
+        documents = list(stdlib_documents())
+        plan = LoadPlan(
+            alias=alias,
+            definition=IndexDefinition(DEMO_MAPPING),
+            # The demo is rebuilt from the running Python at will, so an older demo's concrete index is replaced
+            # without asking, as `manage.py index --replace-index` would (docker compose runs this on every `up`).
+            replace_index=True,
+            grace_seconds=settings.SEARCH.elasticsearch_request_timeout,
+        )
+        report = run_load(
+            self,
+            client_options=client_options(settings.SEARCH),
+            rows=rows_from_documents(documents),
+            plan=plan,
+            total=len(documents),
+        )
         self.stdout.write(
             self.style.SUCCESS(
-                f"{loaded} documents in index {index!r} (Elasticsearch {version or 'of unknown version'})"
+                f"{report.documents} documents in {report.alias} → {report.index} "
+                f"(Elasticsearch {report.server_version or 'of unknown version'})"
             )
         )
-
-    async def _load(self, index: str, *, recreate: bool) -> tuple[str | None, int]:
-        documents = list(stdlib_documents())
-        async with AsyncElasticsearch(**client_options(settings.SEARCH)) as client:
-            # Asked first: a GET, so a server that refuses the client's version says why (a HEAD's 400 has no body).
-            version = await server_version(client)
-            if recreate:
-                await client.indices.delete(index=index, ignore_unavailable=True)
-            if not await client.indices.exists(index=index):
-                await client.indices.create(index=index, mappings=DEMO_MAPPING, settings={"number_of_replicas": 0})
-            else:
-                # An index from an older demo gains the fields added since (adding fields needs no re-index).
-                await client.indices.put_mapping(index=index, properties=DEMO_MAPPING["properties"])
-            # tqdm hides itself when stderr is not a terminal (disable=None), so logs stay clean.
-            with tqdm(total=len(documents), unit="doc", desc=f"loading {index}", disable=None) as progress:
-                async for _ in async_streaming_bulk(
-                    client, documents, index=index, chunk_size=500, raise_on_error=True
-                ):
-                    progress.update(1)
-            await client.indices.refresh(index=index)
-            count = await client.count(index=index)
-        return version, int(count["count"])
