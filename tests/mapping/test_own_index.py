@@ -2,6 +2,8 @@
 title, floats, a boolean, dates, tag arrays, a hidden cost), on the real node, through the API."""
 
 import asyncio
+import base64
+import zlib
 from io import StringIO
 from typing import Any
 
@@ -156,3 +158,19 @@ async def test_a_half_float_field_sorts_everything_without_a_server_error(shop, 
     if not descending:  # documents without a rating come last either way
         expected = sorted([r for r in ratings if r >= 0]) + [r for r in ratings if r < 0]
     assert ratings == expected
+
+
+async def test_a_cursor_does_not_carry_a_hidden_sort_fields_values(api, configure_service, product_index):
+    # Browsing sorts by the rank field; here the rank field is hidden from the hits. The cursor holds the last hit's
+    # sort values (search_after): a signed-only token was base64 anyone could read them from.
+    configure_service(elasticsearch_index=product_index, **(PRODUCT_ENVIRONMENT | {"search_source_fields": "title"}))
+    body = (await api.get("/search", params={"size": 3})).json()
+    token = body["next"]
+
+    assert all(set(hit["source"]) == {"title"} for hit in body["hits"])
+    raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    for candidate in (raw, *(raw[start:] for start in range(len(raw)))):
+        with pytest.raises(zlib.error):
+            zlib.decompress(candidate)
+    followed = await api.get("/search", params={"size": 3, "cursor": token})
+    assert followed.status_code == 200
