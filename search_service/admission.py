@@ -46,10 +46,18 @@ class Refused(Exception):
 
 
 def is_expensive(
-    cost: QueryCost, *, page: int, size: int, facet_buckets: int = 0, opens_point_in_time: bool = False
+    cost: QueryCost,
+    *,
+    page: int,
+    size: int,
+    facet_buckets: int = 0,
+    opens_point_in_time: bool = False,
+    runs_scripts: bool = False,
 ) -> bool:
     """Whether a search takes the expensive lane. Opening a point in time (the first step of a cursor walk) is
-    counted too: it holds index segments open for SEARCH_CURSOR_KEEP_ALIVE, so its rate is what must be bounded."""
+    counted too: it holds index segments open for SEARCH_CURSOR_KEEP_ALIVE, so its rate is what must be bounded.
+    So is a search that sorts, counts or filters on a runtime field (`runs_scripts`): a script per document it
+    touches (a hostile test measured a runtime sort at 40 times a plain search)."""
     return (
         cost.expands_terms
         or cost.clauses > EXPENSIVE_CLAUSES
@@ -57,6 +65,7 @@ def is_expensive(
         or page * size > EXPENSIVE_DEPTH
         or facet_buckets > EXPENSIVE_FACET_BUCKETS
         or opens_point_in_time
+        or runs_scripts
     )
 
 

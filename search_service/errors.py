@@ -212,7 +212,11 @@ def register_error_handlers(api: NinjaAPI) -> None:
             )
             if refusal.code == "invalid_query":
                 position = locate_query_error(exc.body, request.GET.get("q"))
-                hint = SIMPLE_MODE_HINT if request.GET.get("mode", "query_string") == "query_string" else None
+                # The mode=simple hint helps only a query_string `q`; a filter's refusal has nothing to do with it.
+                query_string = (
+                    request.GET.get("q", "").strip() and request.GET.get("mode", "query_string") == "query_string"
+                )
+                hint = SIMPLE_MODE_HINT if query_string else None
                 return error_response(400, refusal.code, refusal.detail, position=position, hint=hint)
             return error_response(refusal.status, refusal.code, refusal.detail)
         if status == 404:

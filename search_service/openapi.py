@@ -8,7 +8,7 @@ The schemas' own descriptions are written once, for any index; without this, /do
 from collections.abc import Sequence
 from typing import Any
 
-from search_service.mapping.fields import BOOLEAN_TYPE, IndexFields
+from search_service.mapping.fields import BOOLEAN_TYPE, STATS, IndexFields
 from search_service.settings import ServiceSettings
 
 
@@ -39,9 +39,7 @@ def _stats_fields(config: ServiceSettings, fields: IndexFields | None) -> list[s
     if fields is None:
         return []
     return [
-        name
-        for name in config.search_filter_fields
-        if (info := fields.get(name)) is not None and (info.is_numeric or info.is_date)
+        name for name in config.search_filter_fields if (info := fields.get(name)) is not None and STATS in info.roles()
     ]
 
 

@@ -85,6 +85,9 @@ async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpRespo
         size=params.size,
         facet_buckets=len(params.facets) * params.facet_size + len(params.stats) * STATS_COST_IN_BUCKETS,
         opens_point_in_time=cursor is not None and cursor.pit_id is None,
+        runs_scripts=fields.any_runtime(
+            [*(key.field for key in params.sort_keys), *params.stats, *params.facets, *(f.field for f in filters)]
+        ),
     )
     selected = selected_values(filters, params.facets)
     async with admit(config, caller_identity(request), expensive=expensive):

@@ -101,7 +101,7 @@ def _check_one(
             f"; list {parent!r} instead" if parent in fields.fields else ""
         )
         return _Problem(variable, name, line, missing=False), None
-    if info.type in OBJECT_TYPES and not (source and info.type != "nested"):
+    if info.type in OBJECT_TYPES and not source:  # an object, nested or not, is in `_source` whole
         inner = [other for other in fields.fields if other.startswith(name + ".")][:5]
         line = f"{variable}: {name!r} is mapped as {info.type}; name one of its fields" + (
             f" ({', '.join(inner)})" if inner else ""

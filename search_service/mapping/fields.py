@@ -9,7 +9,7 @@ hit's `_source`, which matters for SEARCH_SOURCE_FIELDS.
 import fnmatch
 import math
 import struct
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -49,6 +49,7 @@ class FieldInfo:
     date_format: str | None = None  # a date field's `format`, when not Elasticsearch's default
     types_seen: tuple[str, ...] = ()  # for a conflict: the types the indices give it
     alias_of: str | None = None  # a field alias's target, until it is resolved
+    runtime: bool = False  # computed per document at search time: a script runs for every hit it touches
 
     @property
     def is_numeric(self) -> bool:
@@ -99,6 +100,10 @@ class IndexFields:
     def with_role(self, role: str) -> list[str]:
         return [name for name, info in self.fields.items() if role in info.roles()]
 
+    def any_runtime(self, names: Iterable[str]) -> bool:
+        """Whether any of these fields is a runtime field (a script per document: priced as expensive)."""
+        return any((info := self.fields.get(name)) is not None and info.runtime for name in names)
+
     def sort_casts(self) -> dict[str, str]:
         """Fields to sort as another numeric type: Elasticsearch 8.19 fails a sort on a `half_float` field over a
         match_all with a 500 (`unsupported_operation_exception`, its sort optimisation), and sorts it fine as
@@ -122,8 +127,11 @@ def narrowest_decimal(value: float, field_type: str) -> float:
         return value
     for digits in range(1, 18):
         candidate = float(f"{value:.{digits}g}")
-        if struct.pack(layout, candidate) == stored:
-            return candidate
+        try:
+            if struct.pack(layout, candidate) == stored:
+                return candidate
+        except OverflowError:  # rounded up past the type's largest value (65504 → 7e4 for a half_float)
+            continue
     return value
 
 
@@ -141,7 +149,20 @@ def index_fields_from_mapping(name: str, answer: Mapping[str, Any]) -> IndexFiel
     return IndexFields(name=name, indices=tuple(sorted(answer)), fields=dict(sorted(merged.items())))
 
 
+def _widest(first: str, second: str) -> str | None:
+    """The type two indices' numeric types read as together: the wider integer (`integer` and `long`: a reindex
+    that widened a field), `double` for two floating types; None when they are not of one family."""
+    if first in INTEGER_RANGES and second in INTEGER_RANGES and "unsigned_long" not in (first, second):
+        return max(first, second, key=lambda kind: INTEGER_RANGES[kind][1])
+    if first in FLOAT_TYPES and second in FLOAT_TYPES:
+        return "double"
+    return None
+
+
 def _merge(seen: FieldInfo, other: FieldInfo) -> FieldInfo:
+    widest = None if seen.type == other.type else _widest(seen.type, other.type)
+    if widest is not None:
+        seen, other = replace(seen, type=widest), replace(other, type=widest)
     if seen.type == other.type and seen.type != CONFLICT:
         # The field is usable only as far as every index allows.
         return replace(
@@ -161,7 +182,7 @@ def _index_fields(mappings: Mapping[str, Any]) -> Iterator[FieldInfo]:
     runtime = mappings.get("runtime", {})
     for name, definition in (runtime if isinstance(runtime, dict) else {}).items():
         kind = definition.get("type", "keyword") if isinstance(definition, dict) else "keyword"
-        found[name] = FieldInfo(name=name, type=kind, aggregatable=kind != "text", in_source=False)
+        found[name] = FieldInfo(name=name, type=kind, aggregatable=kind != "text", in_source=False, runtime=True)
     for info in found.values():
         yield _resolve_alias(info, found) if info.type == "alias" else info
 

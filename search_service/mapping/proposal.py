@@ -54,7 +54,10 @@ def propose_settings(fields: IndexFields) -> Proposal:
         for name in fields.with_role(FACET)
         if fields.fields[name].in_source and not fields.fields[name].is_date and not fields.fields[name].is_numeric
     ]
-    sortable = [name for name in fields.with_role(SORT) if _sorts_meaningfully(fields, name)]
+    # Runtime fields run a script for every document they sort or count: usable, but the operator's choice.
+    sortable = [
+        name for name in fields.with_role(SORT) if _sorts_meaningfully(fields, name) and not fields.fields[name].runtime
+    ]
     rank = next((name for word in _RANK_NAMES for name in fields.with_role(RANK) if word in name.lower()), "")
     suggest = _suggest_field(fields)
     source = [name for name, info in fields.fields.items() if info.in_source and "." not in name]

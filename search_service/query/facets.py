@@ -71,7 +71,9 @@ def _ticked_value(ticked: str, like: list[dict[str, Any]]) -> str | int | float:
             number = float(ticked)
         except ValueError:
             return ticked
-        return int(number) if number.is_integer() and "." not in ticked else number
+        # A whole number stays an int only where JSON and the client can carry it (orjson: 64 bits).
+        whole = number.is_integer() and "." not in ticked and abs(number) < 2**63
+        return int(number) if whole else number
     return ticked
 
 

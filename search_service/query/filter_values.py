@@ -10,6 +10,7 @@ import ipaddress
 import math
 import re
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from search_service.mapping.fields import (
@@ -27,7 +28,14 @@ from search_service.query.filters import RANGE_SEPARATOR, Filter, RangeFilter, V
 # field (a `yyyy/MM/dd` field would otherwise refuse `2024-01-31`, with Elasticsearch's words).
 DATE_QUERY_FORMAT = "strict_date_optional_time||epoch_millis"
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?$")
-_ISO_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2}([T ]\d{2}(:\d{2}(:\d{2}(\.\d{1,9})?)?)?(Z|[+-]\d{2}:?\d{2})?)?)?)?$")
+# Elasticsearch's strict_date_optional_time: a `T` between date and time, never a space.
+_ISO_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2}(T\d{2}(:\d{2}(:\d{2}(\.\d{1,9})?)?)?(Z|[+-]\d{2}:?\d{2})?)?)?)?$")
+# date_nanos holds 1970-01-01 to 2262-04-11 (nanoseconds since the epoch in a long); a literal end outside is refused.
+_NANOS_SPAN = (datetime(1970, 1, 1, tzinfo=UTC), datetime(2262, 4, 11, tzinfo=UTC))
+# Java's (and so Elasticsearch's) largest offset from UTC; Python's reaches 23:59.
+MAX_UTC_OFFSET = timedelta(hours=18)
+# More digits than this in a number (`1e-999` written out) is refused: Elasticsearch stops at 1,000.
+MAX_NUMBER_DIGITS = 100
 _DATE_MATH = re.compile(r"^([+-]\d{1,4}[yMwdhHms])*(/[yMwdhHms])?$")
 _DATE_EXAMPLES = "an ISO date such as 2024-01-31 or 2024-01-31T12:00:00Z, or date math such as now-7d/d"
 # The largest magnitude each floating type holds; beyond it Elasticsearch refuses the value.
@@ -123,17 +131,28 @@ def _number(info: FieldInfo, raw: str, *, exact: bool) -> str:
             raise FilterValueError(
                 f"{info.name!r} is {_a(info.type)} field; {raw[:60]!r} is outside its range {lowest}..{highest}"
             )
-        return str(int(number)) if exact else _plain(number)
+        return str(int(number)) if exact else _written(info, raw, number)
     largest = _FLOAT_MAX.get(info.type, 1.7976931348623157e308)
     if not math.isfinite(float(number)) or abs(float(number)) > largest:
         raise FilterValueError(f"{info.name!r} is {_a(info.type)} field; {raw[:60]!r} is too large for it")
-    return _plain(number)
+    return _written(info, raw, number)
+
+
+def _written(info: FieldInfo, raw: str, number: Decimal) -> str:
+    try:
+        return _plain(number)
+    except ValueError as error:
+        raise FilterValueError(f"{info.name!r} is {_a(info.type)} field; {raw[:60]!r} has {error}") from None
 
 
 def _plain(number: Decimal) -> str:
-    """Without an exponent: `1e3` → `1000`, which every numeric field type parses."""
+    """Without an exponent: `1e3` → `1000`, which every numeric field type parses. ValueError past
+    MAX_NUMBER_DIGITS (`1e-999` would be a thousand zeros)."""
     text = format(number, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    text = text.rstrip("0").rstrip(".") if "." in text else text
+    if len(text) > MAX_NUMBER_DIGITS:
+        raise ValueError(f"more than {MAX_NUMBER_DIGITS} digits")
+    return text
 
 
 def _date(info: FieldInfo, raw: str) -> str:
@@ -144,27 +163,58 @@ def _date(info: FieldInfo, raw: str) -> str:
     if anchor != "now" and separator and not _ISO_DATE.match(anchor):
         valid_anchor = False
     if valid_anchor and (not separator or _DATE_MATH.match(math_part)) and _plausible_iso(anchor):
+        if info.type == "date_nanos" and anchor != "now":
+            moment = _instant(anchor)
+            if moment is None or not _NANOS_SPAN[0] <= moment <= _NANOS_SPAN[1]:
+                raise FilterValueError(
+                    f"{info.name!r} is a date_nanos field; {raw[:60]!r} is outside the dates it holds "
+                    "(1970-01-01 to 2262-04-11)"
+                )
         return raw
     raise FilterValueError(f"{info.name!r} is {_a(info.type)} field; {raw[:60]!r} is not {_DATE_EXAMPLES}")
 
 
 def _plausible_iso(anchor: str) -> bool:
-    """Month 1-12, day 1-31, hour 0-23, minutes 0-59: what the pattern lets through but Elasticsearch refuses."""
-    if anchor == "now":
-        return True
-    parts = re.findall(r"\d+", anchor)
-    limits = [(0, 9999), (1, 12), (1, 31), (0, 23), (0, 59), (0, 59)]
-    return all(low <= int(part) <= high for part, (low, high) in zip(parts, limits, strict=False))
+    """A date that exists (no 2024-02-30), a time of day, an offset under 24 hours: what the pattern lets through but
+    Elasticsearch refuses."""
+    return anchor == "now" or _instant(anchor) is not None
+
+
+def _instant(anchor: str) -> datetime | None:
+    """The moment an ISO anchor names (its start, for a year or a month), or None if no such moment exists."""
+    text = anchor.replace("Z", "+00:00")
+    if len(text) == 4:
+        text += "-01-01"
+    elif len(text) == 7:
+        text += "-01"
+    if len(text) == 13:  # `2024-01-31T12`: an hour alone, which fromisoformat reads only with minutes
+        text += ":00"
+    if re.search(r"[+-]\d{4}$", text):
+        text = text[:-2] + ":" + text[-2:]
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    offset = moment.utcoffset()
+    if offset is not None and abs(offset) > MAX_UTC_OFFSET:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _ip(info: FieldInfo, raw: str) -> str:
+    """An address or network, written canonically (`0:0:0:0:0:0:0:1` → `::1`, so that a ticked value matches its
+    facet's). IPv4-mapped networks and scope ids (`%eth0`) are refused: Elasticsearch refuses them."""
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address | ipaddress.IPv4Network | ipaddress.IPv6Network
     try:
-        if "/" in raw:
-            ipaddress.ip_network(raw, strict=False)
-        else:
-            ipaddress.ip_address(raw)
+        if "%" in raw:
+            raise ValueError("a scope id")
+        address = ipaddress.ip_network(raw, strict=False) if "/" in raw else ipaddress.ip_address(raw)
+        if "/" in raw and isinstance(address, ipaddress.IPv6Network) and address.network_address.ipv4_mapped:
+            raise ValueError("an IPv4-mapped network")
     except ValueError:
         raise FilterValueError(
             f"{info.name!r} is an ip field; {raw[:60]!r} is not an address or a network such as 10.0.0.0/8"
         ) from None
-    return raw
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)  # Elasticsearch stores ::ffff:10.0.0.1 as 10.0.0.1
+    return str(address)

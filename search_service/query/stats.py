@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from search_service.faults import ElasticsearchAnswerMalformed
-from search_service.mapping.fields import IndexFields, narrowest_decimal
+from search_service.mapping.fields import STATS, IndexFields, narrowest_decimal
 from search_service.query.filters import parse_field_names
 
 STATS_PREFIX = "stats:"  # aggregation names, apart from the facets'
@@ -26,11 +26,13 @@ def parse_stats(raw: Iterable[str], allowed: Sequence[str]) -> list[str]:
 
 
 def check_stats_types(fields: Sequence[str], index: IndexFields) -> None:
-    """ValueError naming the first field that is not numeric or a date in the mapping."""
+    """ValueError naming the first field that is not a numeric or date field with doc values in the mapping."""
     for name in fields:
         info = index.get(name)
         if info is not None and not (info.is_numeric or info.is_date):
             raise ValueError(f"no stats on {name!r}: it is a {info.type} field; stats need a numeric or date field")
+        if info is not None and STATS not in info.roles():
+            raise ValueError(f"no stats on {name!r}: the index keeps no doc values for it")
 
 
 def stats_aggregations(fields: Sequence[str], post_filters: Mapping[str, dict[str, Any]]) -> dict[str, Any]:

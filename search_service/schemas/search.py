@@ -67,8 +67,7 @@ class SearchParams(Schema):
     )
     rank: Literal["custom", "text"] = Field(
         "custom",
-        description="`custom`: relevance mixed with SEARCH_RANK_FIELD (popularity) when it is set. "
-        "`text`: relevance alone",
+        description="`custom`: relevance mixed with SEARCH_RANK_FIELD when it is set. `text`: relevance alone",
     )
     stats: list[Annotated[str, StringConstraints(max_length=MAX_FILTER_LENGTH)]] = Field(
         default_factory=list,
@@ -111,7 +110,9 @@ class SearchParams(Schema):
     @classmethod
     def _page_within_result_window(cls, page: int, info: ValidationInfo) -> int:
         size = info.data.get("size")
-        if size is not None and max(page * size, page) > MAX_RESULT_WINDOW:
+        if size == 0 and page != 1:
+            raise ValueError("size=0 answers counts only: there are no pages to ask for")
+        if size is not None and page * size > MAX_RESULT_WINDOW:
             raise ValueError(
                 f"page * size must be at most {MAX_RESULT_WINDOW}; with size={size} the last page is "
                 f"{MAX_RESULT_WINDOW // size}; follow `next` cursors to go further"

@@ -83,5 +83,30 @@ def test_a_keyword_field_searched_is_a_warning_not_an_error():
     ]
 
 
+def test_a_nested_object_may_be_returned_whole_but_not_filtered():
+    nested = {
+        "properties": {"title": {"type": "text"}, "reviews": {"type": "nested", "properties": {"s": {"type": "long"}}}}
+    }
+    fields = index_fields_from_mapping("r", {"r": {"mappings": nested}})
+    base: dict[str, Any] = {
+        "search_fields": "title",
+        "search_query_fields": "title",
+        "search_rank_field": "",
+        "search_suggest_field": "",
+        "search_filter_fields": "",
+        "search_facet_fields": "",
+        "search_sort_fields": "",
+    }
+
+    returned = check_mapping(ServiceSettings(**(base | {"search_source_fields": "title,reviews"})), fields)
+    filtered = check_mapping(ServiceSettings(**(base | {"search_filter_fields": "reviews.s"})), fields)
+
+    assert returned.errors == []
+    assert filtered.errors == [
+        "SEARCH_FILTER_FIELDS: 'reviews.s' is inside a nested object (long); it must be a keyword, numeric, date, "
+        "boolean or ip field that is indexed"
+    ]
+
+
 def test_patterns_and_the_wildcard_need_only_match_something():
     assert errors_for(search_fields="ti*", search_query_fields="*", search_source_fields="*") == []

@@ -69,6 +69,25 @@ def test_doc_values_and_index_switches_are_honoured():
     assert SORT in fields["b"].roles()
 
 
+def test_a_numeric_field_widened_by_a_reindex_reads_as_the_wider_type():
+    # integer in last year's index, long in this year's: an ordinary reindex, not a conflict (found by the attack run).
+    fields = fields_of({"properties": {"n": {"type": "integer"}}}, {"properties": {"n": {"type": "long"}}})
+    floats = fields_of({"properties": {"x": {"type": "float"}}}, {"properties": {"x": {"type": "half_float"}}})
+
+    assert fields["n"].type == "long"
+    assert RANK in fields["n"].roles()
+    assert floats["x"].type == "double"
+
+
+def test_runtime_fields_are_known_as_such():
+    fields = index_fields_from_mapping(
+        "i", {"i": {"mappings": {"properties": {"a": {"type": "long"}}, "runtime": {"r": {"type": "long"}}}}}
+    )
+
+    assert fields.any_runtime(["a", "r"])
+    assert not fields.any_runtime(["a", "missing"])
+
+
 def test_a_field_mapped_differently_behind_an_alias_is_a_conflict():
     fields = fields_of({"properties": {"x": {"type": "keyword"}}}, {"properties": {"x": {"type": "long"}}})
 
@@ -103,7 +122,8 @@ def test_the_generation_is_the_sorted_concrete_indices():
         (5.989999771118164, "float", 5.99),  # Elasticsearch's double for the float 5.99
         (504.989990234375, "float", 504.99),
         (4.5, "half_float", 4.5),
-        (2.3046875, "half_float", 2.3),
+        (2.30078125, "half_float", 2.3),
+        (65504.0, "half_float", 65500.0),  # 7e4 overflows a half_float on the way: skipped, not a 500
         (0.1, "double", 0.1),
         (5.989999771118164, "double", 5.989999771118164),  # a double is what it says
         (1e39, "float", 1e39),  # beyond a float: left alone

@@ -16,6 +16,7 @@ MAPPING = {
         "in_stock": {"type": "boolean"},
         "released": {"type": "date", "format": "yyyy/MM/dd"},
         "address": {"type": "ip"},
+        "nanos": {"type": "date_nanos"},
     }
 }
 FIELDS = index_fields_from_mapping("i", {"i": {"mappings": MAPPING}})
@@ -43,6 +44,13 @@ def typed(raw: str):
         ("brand:1..2", ValueFilter("brand", "1..2")),  # a keyword has no ranges: the text itself
         ("address:10.0.0.0/8", ValueFilter("address", "10.0.0.0/8")),
         ("address:::1", ValueFilter("address", "::1")),
+        ("address:0:0:0:0:0:0:0:1", ValueFilter("address", "::1")),  # as its facet writes it
+        ("address:::ffff:10.0.0.1", ValueFilter("address", "10.0.0.1")),
+        (
+            "released:2024-01-31T12:00:00-18:00",
+            RangeFilter("released", "2024-01-31T12:00:00-18:00", "2024-01-31T12:00:00-18:00", DATE_QUERY_FORMAT),
+        ),
+        ("nanos:1970-01-01..2262-04-10", RangeFilter("nanos", "1970-01-01", "2262-04-10", DATE_QUERY_FORMAT)),
     ],
 )
 def test_values_are_made_what_elasticsearch_expects(raw, expected):
@@ -66,6 +74,17 @@ def test_values_are_made_what_elasticsearch_expects(raw, expected):
         ("released:2024-13-01", "'released' is a date field; '2024-13-01' is not an ISO date"),
         ("released:now-7x", "'released' is a date field; 'now-7x' is not an ISO date"),
         ("address:999.1.1.1", "'address' is an ip field; '999.1.1.1' is not an address"),
+        # Found by the attack run: each reached Elasticsearch and came back as its 400.
+        ("released:2024-02-30", "'released' is a date field; '2024-02-30' is not an ISO date"),
+        ("released:2023-02-29..", "'released' is a date field; '2023-02-29' is not an ISO date"),
+        ("released:2024-01-31 12:00", "'released' is a date field; '2024-01-31 12:00' is not an ISO date"),
+        ("released:2024-01-31T12:00:00+99:99", "'released' is a date field; '2024-01-31T12:00:00+99:99' is not"),
+        ("released:2024-01-31T12:00:00-18:01", "'released' is a date field; '2024-01-31T12:00:00-18:01' is not"),
+        ("nanos:1969-12-31", "'nanos' is a date_nanos field; '1969-12-31' is outside the dates it holds"),
+        ("nanos:2263-01-01..", "'nanos' is a date_nanos field; '2263-01-01' is outside the dates it holds"),
+        ("address:::ffff:10.0.0.0/104", "'address' is an ip field; '::ffff:10.0.0.0/104' is not an address"),
+        ("address:::1%eth0", "'address' is an ip field; '::1%eth0' is not an address"),
+        ("stock:1e-999..1e-998", "'stock' is an integer field; '1e-999' has more than 100 digits"),
     ],
 )
 def test_a_value_that_does_not_fit_names_field_type_and_value(raw, message):
