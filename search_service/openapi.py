@@ -8,7 +8,8 @@ The schemas' own descriptions are written once, for any index; without this, /do
 from collections.abc import Sequence
 from typing import Any
 
-from search_service.mapping.fields import BOOLEAN_TYPE, STATS, IndexFields
+from search_service.mapping.fields import BOOLEAN_TYPE, IndexFields
+from search_service.query.stats import stats_fields
 from search_service.settings import ServiceSettings
 
 
@@ -35,21 +36,13 @@ def _filter_example(name: str, fields: IndexFields | None) -> str:
     return f"{name}:value"
 
 
-def _stats_fields(config: ServiceSettings, fields: IndexFields | None) -> list[str]:
-    if fields is None:
-        return []
-    return [
-        name for name in config.search_filter_fields if (info := fields.get(name)) is not None and STATS in info.roles()
-    ]
-
-
 def describe_configured_fields(
     document: dict[str, Any], config: ServiceSettings, fields: IndexFields | None
 ) -> dict[str, Any]:
     """`document` with /search's field parameters describing this index (`fields`: None before the mapping is read,
     then the names are listed without types)."""
     searched = ", ".join(f"`{field.partition('^')[0]}`" for field in config.search_fields)
-    stats = _stats_fields(config, fields)
+    stats = [] if fields is None else stats_fields(config.search_filter_fields, fields)
     sort_example = f"-{config.search_sort_fields[0]}" if config.search_sort_fields else "-score"
     edits: dict[str, tuple[str, list[Any] | None]] = {
         # The demo's example query means nothing to another index.

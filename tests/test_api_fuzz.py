@@ -21,6 +21,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance, statu
 
 from config.asgi import application
 from search_service.elastic import close_client
+from search_service.mapping.loaded import forget_index_fields
 from tests.lucene_strings import lucene_queries
 from tests.products import PRODUCT_ENVIRONMENT
 
@@ -57,6 +58,7 @@ async def send(method: str, url: str, cookies: dict[str, str] | None = None, **r
             return response
     finally:
         await close_client()
+        forget_index_fields()  # as a worker's restart would: the next request reads the mapping it is sent to
 
 
 def leaks(body: str, index_names: tuple[str, ...]) -> list[str]:

@@ -63,7 +63,7 @@ async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpRespo
     except FilterValueError as error:
         raise InvalidParameter("filter", str(error)) from None
     try:
-        check_stats_types(params.stats, fields)
+        check_stats_types(params.stats, fields, config.search_filter_fields)
     except ValueError as error:
         raise InvalidParameter("stats", str(error)) from None
     digest = search_digest(

@@ -10,7 +10,6 @@ from typing import Any
 
 from search_service.faults import ElasticsearchAnswerMalformed
 from search_service.mapping.fields import STATS, IndexFields, narrowest_decimal
-from search_service.query.filters import parse_field_names
 
 STATS_PREFIX = "stats:"  # aggregation names, apart from the facets'
 # What a stats aggregation costs, counted as facet buckets for the admission's pricing: one pass over the field's
@@ -20,19 +19,30 @@ STATS_PREFIX = "stats:"  # aggregation names, apart from the facets'
 STATS_COST_IN_BUCKETS = 2
 
 
-def parse_stats(raw: Iterable[str], allowed: Sequence[str]) -> list[str]:
-    """The fields asked for, each among SEARCH_FILTER_FIELDS (ValueError otherwise), without repeats."""
-    return parse_field_names(raw, allowed, refusal="no stats on", feature="stats", setting="SEARCH_FILTER_FIELDS")
+def parse_stats(raw: Iterable[str]) -> list[str]:
+    """The field names asked for, without blanks or repeats; check_stats_types says which may be used."""
+    return list(dict.fromkeys(name.strip() for name in raw if name.strip()))
 
 
-def check_stats_types(fields: Sequence[str], index: IndexFields) -> None:
-    """ValueError naming the first field that is not a numeric or date field with doc values in the mapping."""
+def stats_fields(filter_fields: Sequence[str], index: IndexFields) -> list[str]:
+    """The fields `stats` accepts: those of SEARCH_FILTER_FIELDS the mapping makes numeric or dates, with doc values."""
+    return [name for name in filter_fields if (info := index.get(name)) is not None and STATS in info.roles()]
+
+
+def check_stats_types(fields: Sequence[str], index: IndexFields, filter_fields: Sequence[str]) -> None:
+    """ValueError naming the first field asked that `stats` does not accept, and the ones it does."""
+    usable = stats_fields(filter_fields, index)
+    allowed = (
+        f"allowed: {', '.join(usable)}" if usable else "stats are off here: SEARCH_FILTER_FIELDS has no number or date"
+    )
     for name in fields:
         info = index.get(name)
-        if info is not None and not (info.is_numeric or info.is_date):
-            raise ValueError(f"no stats on {name!r}: it is a {info.type} field; stats need a numeric or date field")
-        if info is not None and STATS not in info.roles():
-            raise ValueError(f"no stats on {name!r}: the index keeps no doc values for it")
+        if name not in filter_fields or info is None:
+            raise ValueError(f"no stats on {name[:60]!r}; {allowed}")
+        if not (info.is_numeric or info.is_date):
+            raise ValueError(f"no stats on {name!r}: it is a {info.type} field, not a number or a date; {allowed}")
+        if STATS not in info.roles():
+            raise ValueError(f"no stats on {name!r}: the index keeps no doc values for it; {allowed}")
 
 
 def stats_aggregations(fields: Sequence[str], post_filters: Mapping[str, dict[str, Any]]) -> dict[str, Any]:

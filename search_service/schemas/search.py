@@ -143,8 +143,9 @@ class SearchParams(Schema):
     @field_validator("stats")
     @classmethod
     def _stats_allowed(cls, values: list[str]) -> list[str]:
-        # Which of these are numeric or dates is the mapping's to say: the view checks it (query.stats).
-        return parse_stats(values, settings.SEARCH.search_filter_fields)
+        # Which fields may give stats is the mapping's to say too (numeric or date, with doc values): the view
+        # checks them all at once, so that a refusal lists the fields that would work (query.stats).
+        return parse_stats(values)
 
     @field_validator("sort")
     @classmethod
