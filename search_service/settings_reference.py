@@ -3,9 +3,9 @@ and descriptions come from the model, so the page cannot drift from the code (te
 
     uv run python -m search_service.settings_reference docs/configuration.md    (or: make docs)
 
-A new setting needs a `Field(description=...)` and its name in a section of `SETTINGS_GROUPS` (settings.py);
-without either, `settings_problems()` names it and the reference is not written. Pure: reads the class, never the
-environment.
+A new setting needs a `Field(description=...)` and its name in a section of `SETTINGS_GROUPS`
+(search_service/settings/__init__.py); without either, `settings_problems()` names it and the reference is not
+written. Pure: reads the class, never the environment.
 """
 
 import sys
@@ -26,13 +26,13 @@ _WIDTH = 116  # the page's lines, as the rest of docs/
 REGENERATE = "uv run python -m search_service.settings_reference docs/configuration.md  (or: make docs)"
 
 _HEADER = """\
-<!-- Generated from search_service/settings.py by search_service/settings_reference.py: do not edit here.
+<!-- Generated from search_service/settings/ by search_service/settings_reference.py: do not edit here.
      Change the settings' descriptions (or the intro in settings_reference.py), then run `make docs`. -->
 
 # Configuration
 
 Everything the service reads is an environment variable, read once at startup into one typed object,
-`ServiceSettings` in [search_service/settings.py](../search_service/settings.py) (field `search_max_size` is the
+`ServiceSettings` in [search_service/settings/](../search_service/settings/__init__.py) (field `search_max_size` is the
 variable `SEARCH_MAX_SIZE`; names are case-insensitive). This page is generated from that class.
 
 - **A bad value stops startup** with one line per problem naming the variable, never echoing the value (it may be
@@ -76,7 +76,9 @@ def settings_problems(
                 "does, its unit and what an empty value means"
             )
         if name not in grouped:
-            problems.append(f"{variable}: in no group; add {name!r} to a section of SETTINGS_GROUPS in settings.py")
+            problems.append(
+                f"{variable}: in no group; add {name!r} to a section of SETTINGS_GROUPS in settings/__init__.py"
+            )
     for name in grouped:
         if name not in fields:
             problems.append(f"SETTINGS_GROUPS names {name!r}, which is not a field of ServiceSettings")

@@ -31,7 +31,7 @@ def test_every_setting_has_a_description_and_a_group():
 
 def test_docs_configuration_md_is_what_the_settings_generate():
     assert REFERENCE.read_text(encoding="utf-8") == render_configuration_reference(), (
-        f"docs/configuration.md differs from search_service/settings.py; regenerate it: {REGENERATE}"
+        f"docs/configuration.md differs from search_service/settings/; regenerate it: {REGENERATE}"
     )
 
 
