@@ -33,6 +33,7 @@ from benchmarks.harness import (
     environment,
     log,
     started,
+    write_report,
 )
 from benchmarks.workload import query_mix, sidebar_filters, typed_prefixes
 from benchmarks.wrk import WrkResult, wrk, wrk_script
@@ -265,17 +266,11 @@ def write_features_report(
         f"| plain search | {len(typed.search_ms)} | {median(typed.search_ms):.1f} | {_p99(typed.search_ms):.1f} | "
         "100% | |",
         "",
-        "## Commands",
-        "",
-        "`$MIXES/<mix>.lua`: a wrk script, written by the scenario, sending the mix's requests in turn.",
-        "",
-        "```",
-        *dict.fromkeys(commands),
-        "```",
+        "`$MIXES/<mix>.lua` in the commands below: a wrk script, written by the scenario, sending the mix's "
+        "requests in turn.",
         "",
     ]
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "features.md").write_text("\n".join(lines))
+    write_report("features.md", lines, commands)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -60,6 +60,14 @@ class Server:
 commands_run: list[str] = []
 
 
+def write_report(name: str, lines: list[str], commands: list[str]) -> None:
+    """docs/benchmarks/<name>: a scenario's lines, then the commands it ran (each once, in order), so that every figure
+    can be reproduced from the file that shows it."""
+    lines = [*lines, "## Commands", "", "```", *dict.fromkeys(commands), "```", ""]
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / name).write_text("\n".join(lines))
+
+
 def run(command: list[str], **kwargs: object) -> str:
     commands_run.append(shlex.join(command))
     result = subprocess.run(command, capture_output=True, text=True, **kwargs)  # type: ignore[call-overload]

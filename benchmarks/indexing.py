@@ -27,7 +27,18 @@ import orjson
 from elasticsearch import AsyncElasticsearch
 from elasticsearch.helpers import async_bulk
 
-from benchmarks.harness import BASE_ENV, ES_PASSWORD, ES_URL, OUT, REPO, commands_run, environment, log, run
+from benchmarks.harness import (
+    BASE_ENV,
+    ES_PASSWORD,
+    ES_URL,
+    OUT,
+    REPO,
+    commands_run,
+    environment,
+    log,
+    run,
+    write_report,
+)
 from search_service.elastic import client_options
 from search_service.indexing.definition import IndexDefinition
 from search_service.indexing.loader import LoadPlan, load_index
@@ -215,15 +226,8 @@ def write_indexing_report(
         f"{without_startup:.0%} of async_bulk in process, and it weighs "
         "less the larger the file.",
         "",
-        "## Commands",
-        "",
-        "```",
-        *dict.fromkeys(commands),
-        "```",
-        "",
     ]
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "indexing.md").write_text("\n".join(lines))
+    write_report("indexing.md", lines, commands)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

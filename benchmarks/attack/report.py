@@ -9,7 +9,7 @@ from pathlib import Path
 from benchmarks.attack.load import ServiceResult
 from benchmarks.attack.plan import ATTACK_SET_SIZE, PROBE_REPEATS, SINGLE_ATTACKER, VICTIM_ADDRESSES, VICTIM_QUERIES
 from benchmarks.attack.queries import Candidate, Probe
-from benchmarks.harness import OUT, commands_run
+from benchmarks.harness import commands_run, write_report
 
 
 def _outcomes(counts: Counter[str]) -> str:
@@ -99,12 +99,5 @@ def write_attack_report(
         "Counts (requests in brackets) are the victim's; Elasticsearch's CPU is its whole process, so other "
         "users of the node would show in it.",
         "",
-        "## Commands",
-        "",
-        "```",
-        *dict.fromkeys(commands_run),
-        "```",
-        "",
     ]
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "attack.md").write_text("\n".join(lines))
+    write_report("attack.md", lines, commands_run)
