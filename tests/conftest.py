@@ -108,6 +108,21 @@ def elasticsearch_url() -> Iterator[str]:
         subprocess.run([ES_SCRIPT, "stop"], check=True)
 
 
+def serve_environment(index: str, port: int, **settings: str) -> dict[str, str]:
+    """The environment `scripts/serve` (the image's CMD) runs with to search `index` on the test node from a loopback
+    port; `settings` are more variables, by field name or variable name."""
+    return {
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "1",
+        "ELASTICSEARCH_HOSTS": ES_URL,
+        "ELASTICSEARCH_USERNAME": "elastic",
+        "ELASTICSEARCH_PASSWORD": ES_PASSWORD,
+        "ELASTICSEARCH_INDEX": index,
+    } | {name.upper(): value for name, value in settings.items()}
+
+
 def service_settings(**overrides: Any) -> ServiceSettings:
     values: dict[str, Any] = {
         "elasticsearch_hosts": ES_URL,

@@ -36,7 +36,7 @@ async def suggest(request: HttpRequest, params: Query[SuggestParams]) -> HttpRes
         field=field,
         size=params.size,
         rank_field=config.search_rank_field,
-        rank_cast=fields.sort_casts().get(config.search_rank_field.removeprefix("-")),
+        rank_cast=fields.sort_casts.get(config.search_rank_field.removeprefix("-")),
         timeout_seconds=config.search_timeout,
     )
     result = await client.search(index=config.elasticsearch_index, body=body)

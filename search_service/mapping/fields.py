@@ -11,6 +11,7 @@ import math
 import struct
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 TEXT_TYPES = frozenset({"text", "match_only_text", "search_as_you_type"})
@@ -104,6 +105,7 @@ class IndexFields:
         """Whether any of these fields is a runtime field (a script per document: priced as expensive)."""
         return any((info := self.fields.get(name)) is not None and info.runtime for name in names)
 
+    @cached_property  # asked on every search: worked out once per mapping read, not per request
     def sort_casts(self) -> dict[str, str]:
         """Fields to sort as another numeric type: Elasticsearch 8.19 fails a sort on a `half_float` field over a
         match_all with a 500 (`unsupported_operation_exception`, its sort optimisation), and sorts it fine as

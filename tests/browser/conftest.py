@@ -6,9 +6,7 @@ installs from Debian's packages. The fixtures are package-scoped: one browser an
 gone before any other test runs (Playwright's synchronous API keeps an event loop of its own).
 """
 
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +16,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright
 
 from search_service.demo import DEMO_MAPPING
-from tests.conftest import ES_PASSWORD, ES_URL, FIXTURE_DOCUMENTS, REPO, free_port, temporary_index
+from tests.conftest import FIXTURE_DOCUMENTS, REPO, free_port, serve_environment, temporary_index
 from tests.test_serve import image_command, wait_for
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -52,17 +50,7 @@ def serve_app(index: str, log_path: Path, **environment: str) -> Iterator[str]:
     """The image's CMD on a free loopback port, searching `index`; yields its base URL. The log goes to a file:
     a pipe nobody reads would fill up and stall the server."""
     port = free_port()
-    env = {
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "WEB_CONCURRENCY": "1",
-        "ELASTICSEARCH_HOSTS": ES_URL,
-        "ELASTICSEARCH_USERNAME": "elastic",
-        "ELASTICSEARCH_PASSWORD": ES_PASSWORD,
-        "ELASTICSEARCH_INDEX": index,
-        **environment,
-    }
+    env = serve_environment(index, port, **environment)
     with log_path.open("w") as log:
         process = subprocess.Popen(image_command(), cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}"

@@ -1,7 +1,6 @@
 """scripts/serve against a user's own index: a field setting that does not fit the mapping stops it with one line
 naming the variable, the field and the types; settings that fit serve; an index that is not there yet is waited for."""
 
-import os
 import subprocess
 import sys
 import uuid
@@ -13,26 +12,15 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from search_service.elastic import client_options
-from tests.conftest import ES_PASSWORD, ES_URL, REPO, free_port, service_settings
+from tests.conftest import REPO, free_port, serve_environment, service_settings
 from tests.products import PRODUCT_ENVIRONMENT, PRODUCT_MAPPING, products
 from tests.test_serve import wait_for
 
 STARTUP_LIMIT = 60  # seconds: Django's import and one mapping read, on a loaded machine
 
 
-def serve_environment(index: str, port: int, tmp_path: Path, **settings: str) -> dict[str, str]:
-    return {
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "WEB_CONCURRENCY": "1",
-        "ELASTICSEARCH_HOSTS": ES_URL,
-        "ELASTICSEARCH_USERNAME": "elastic",
-        "ELASTICSEARCH_PASSWORD": ES_PASSWORD,
-        "ELASTICSEARCH_INDEX": index,
-        "SEARCH_ANALYTICS": "false",
-        "DATA_DIR": str(tmp_path),
-    } | {name.upper(): value for name, value in settings.items()}
+def startup_environment(index: str, port: int, tmp_path: Path, **settings: str) -> dict[str, str]:
+    return serve_environment(index, port, search_analytics="false", data_dir=str(tmp_path), **settings)
 
 
 @pytest.mark.parametrize(
@@ -55,7 +43,7 @@ def serve_environment(index: str, port: int, tmp_path: Path, **settings: str) ->
 )
 def test_a_setting_that_does_not_fit_the_mapping_stops_serve_in_one_line(product_index, tmp_path, settings, line):
     configured = (PRODUCT_ENVIRONMENT | settings) if settings else {}
-    env = serve_environment(product_index, free_port(), tmp_path, **configured)
+    env = startup_environment(product_index, free_port(), tmp_path, **configured)
 
     result = subprocess.run(
         [sys.executable, "scripts/serve"], cwd=REPO, env=env, capture_output=True, text=True, timeout=STARTUP_LIMIT
@@ -82,7 +70,7 @@ def server(tmp_path: Path) -> Iterator[list[subprocess.Popen[str]]]:
 def test_an_index_that_appears_later_is_waited_for_then_checked(tmp_path, server, elasticsearch_url):
     index = f"later-{uuid.uuid4().hex}"
     port = free_port()
-    env = serve_environment(index, port, tmp_path, **PRODUCT_ENVIRONMENT)
+    env = startup_environment(index, port, tmp_path, **PRODUCT_ENVIRONMENT)
     server.append(subprocess.Popen([sys.executable, "scripts/serve"], cwd=REPO, env=env, text=True))
     base = f"http://127.0.0.1:{port}"
 
