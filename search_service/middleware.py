@@ -127,19 +127,19 @@ async def _count_request(request: HttpRequest, config: ServiceSettings) -> None:
     address = client_key(request.META.get("REMOTE_ADDR"))
     key = presented_key(request.headers)
     if key is None:
-        limit.hit(address)
+        await limit.hit(address)
         return
     known, _ = key_store_for(config).cached(key)
     if not known:
         # Finding the key costs a database query: charged to the address first, so that a client sending many
         # made-up keys is limited like any other, and a real key's first request per cache period counts twice.
-        limit.hit(address)
+        await limit.hit(address)
     try:
         found = await request_key(request)  # remembered on the request, for the endpoint's auth
     except (NotAuthenticated, KeysUnavailable):
         found = None  # answered by the endpoint's auth; counted as the address's request
     if found is not None:
         budget = None if found.rate_limit is None else parse_rate_limit(found.rate_limit)
-        limit.hit(KEY_IDENTITY + found.prefix, budget)
+        await limit.hit(KEY_IDENTITY + found.prefix, budget)
     elif known:
-        limit.hit(address)
+        await limit.hit(address)

@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from search_service.admission import EXPENSIVE_FACET_BUCKETS
+from search_service.admission.gate import EXPENSIVE_FACET_BUCKETS
 from search_service.demo import DEMO_MAPPING
 from search_service.elastic import get_client
 from search_service.mapping.fields import BOOLEAN_TYPE, OBJECT_TYPES, TEXT_TYPES, FieldInfo, IndexFields

@@ -24,24 +24,24 @@ def test_clients_are_keyed_by_address_ipv6_by_network(address, key):
     assert client_key(address) == key
 
 
-def test_rate_limit_refuses_past_the_budget_with_a_retry_after():
+async def test_rate_limit_refuses_past_the_budget_with_a_retry_after():
     limit = RateLimit("3/minute", code="rate_limited", what="requests")
     for _ in range(3):
-        limit.hit("a")
+        await limit.hit("a")
 
     with pytest.raises(Refused) as raised:
-        limit.hit("a")
+        await limit.hit("a")
 
     assert raised.value.code == "rate_limited"
     assert 1 <= raised.value.retry_after <= 60
     assert "more than 3 requests in 1 minute(s)" in raised.value.detail
-    limit.hit("b")  # another client has its own budget
+    await limit.hit("b")  # another client has its own budget
 
 
-def test_an_empty_rate_limit_never_refuses():
+async def test_an_empty_rate_limit_never_refuses():
     limit = RateLimit("", code="rate_limited", what="requests")
     for _ in range(1000):
-        limit.hit("a")
+        await limit.hit("a")
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from search_service.admission import EXPENSIVE_FACET_BUCKETS
+from search_service.admission.gate import EXPENSIVE_FACET_BUCKETS
 from search_service.mapping.fields import index_fields_from_mapping
 from search_service.page import field_label, sort_options, stats_budget
 from search_service.query.stats import STATS_COST_IN_BUCKETS

@@ -1,23 +1,17 @@
 """Who gets in, and when: a per-client rate limit, and a bounded lane for expensive queries.
 
-Both are per worker process, held in memory (the `limits` library's in-memory storage: microseconds, no I/O,
-so it is called straight from the event loop). With WEB_CONCURRENCY workers a client may reach the rate limit
+Both are per worker process, held in memory. With WEB_CONCURRENCY workers a client may reach the rate limit
 once per worker, and each worker runs its own lane; scale the settings to the workers and replicas you run.
 """
 
 import asyncio
-import ipaddress
 import math
-import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-from limits import RateLimitItem, parse_many
-from limits.storage import MemoryStorage
-from limits.strategies import SlidingWindowCounterRateLimiter
-
+from search_service.admission.callers import Refused, delay_refusal
+from search_service.admission.rate_limits import RateLimit
 from search_service.query.policy import QueryCost
 from search_service.settings import ServiceSettings
 
@@ -29,20 +23,6 @@ EXPENSIVE_SIZE = 50
 EXPENSIVE_DEPTH = 1_000
 # Facet buckets asked for in all (each facet is an aggregation over every matching document).
 EXPENSIVE_FACET_BUCKETS = 50
-# IPv6 clients get a whole /64 each from their provider, so one address per /64 is one client.
-IPV6_CLIENT_PREFIX = 64
-# What the limits count for a request with a verified API key: `key:<prefix>`, whatever address it comes from.
-KEY_IDENTITY = "key:"
-
-
-class Refused(Exception):
-    """A request turned away with 429; `retry_after` in whole seconds."""
-
-    def __init__(self, code: str, detail: str, retry_after: int) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
-        self.retry_after = retry_after
 
 
 def is_expensive(
@@ -80,66 +60,12 @@ async def admit(config: ServiceSettings, client: str, *, expensive: bool) -> Asy
     admission = admission_for(config)
     async with AsyncExitStack() as turn:
         try:
-            admission.expensive_requests.hit(client)
+            await admission.expensive_requests.hit(client)
             await turn.enter_async_context(admission.lane.enter())
         except Refused as refused:
             await delay_refusal(refused, config.search_refusal_delay)
             raise
         yield
-
-
-async def delay_refusal(refused: Refused, delay: float) -> None:
-    """Hold a refusal back `delay` seconds (at most its Retry-After) before it is answered.
-
-    Refusing is cheap but not free: a client that retries at once on 50 connections got ~1,900 refusals a
-    second and a whole core of the worker (make bench, attack scenario), slowing everyone else. Waiting costs
-    nothing but an open connection, and a well-behaved client waits Retry-After anyway."""
-    if delay > 0:
-        await asyncio.sleep(min(delay, refused.retry_after))
-
-
-def client_key(address: str | None) -> str:
-    """The identity a rate limit counts: the client's address (already taken from X-Forwarded-For by uvicorn
-    when the peer is a trusted proxy), IPv6 addresses grouped by /64."""
-    if not address:
-        return "unknown"
-    try:
-        parsed = ipaddress.ip_address(address)
-    except ValueError:
-        return address
-    if parsed.version == 6:
-        return str(ipaddress.ip_network(f"{parsed}/{IPV6_CLIENT_PREFIX}", strict=False))
-    return str(parsed)
-
-
-@lru_cache(maxsize=256)
-def parse_rate_limit(spec: str) -> tuple[RateLimitItem, ...]:
-    """`limits` notation (`20/second;600/minute`) parsed once; '' is no limit. Keys carry their own (keys/)."""
-    return tuple(parse_many(spec)) if spec else ()
-
-
-class RateLimit:
-    """`limits` notation (`20/second;600/minute`): every window must have room for the request."""
-
-    def __init__(self, spec: str, *, code: str, what: str) -> None:
-        self.items: Sequence[RateLimitItem] = parse_rate_limit(spec)
-        self.limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
-        self.code = code
-        self.what = what
-
-    def hit(self, client: str, items: Sequence[RateLimitItem] | None = None) -> None:
-        """Count a request of `client` against `items` (an API key's own budget), or else this limit's."""
-        for item in self.items if items is None else items:
-            if not self.limiter.hit(item, client):
-                reset_at = self.limiter.get_window_stats(item, client).reset_time
-                retry_after = max(1, math.ceil(reset_at - time.time()))
-                raise Refused(
-                    self.code,
-                    f"more than {item.amount} {self.what} in {item.multiples} {item.GRANULARITY.name}(s) "
-                    f"from this {'API key' if client.startswith(KEY_IDENTITY) else 'client'}; "
-                    f"retry after {retry_after} s",
-                    retry_after,
-                )
 
 
 @dataclass
