@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import async_only_middleware
 
 from search_service.keys.auth import authenticated_key
-from search_service.outcome import outcome_of
+from search_service.outcome import outcome_of, queue_wait_of
 from search_service.probes import is_successful_probe
 
 logger = logging.getLogger("search_service.access")
@@ -44,6 +44,7 @@ def access_fields(
 ) -> dict[str, Any]:
     outcome = outcome_of(request)
     key = authenticated_key(request)
+    waited = queue_wait_of(request)
     fields: dict[str, Any] = {
         "request_id": request_id,
         "method": request.method,
@@ -52,6 +53,7 @@ def access_fields(
         "duration_ms": round(duration * 1000, 3),
         "es_took_ms": outcome.took_ms if outcome else None,
         "hits": outcome.total_hits if outcome else None,
+        "queue_ms": None if waited is None else round(waited * 1000, 3),
         "api_key_prefix": key.prefix if key else None,
         "client": request.META.get("REMOTE_ADDR"),
     }
@@ -111,6 +113,7 @@ def log_refused_body(scope: dict[str, Any], request_id: str, status: int) -> Non
         "duration_ms": 0.0,
         "es_took_ms": None,
         "hits": None,
+        "queue_ms": None,
         "api_key_prefix": None,
         "client": client[0] if client else None,
     }

@@ -19,6 +19,7 @@ from search_service.credentials import KeysUnavailable, NotAuthenticated
 from search_service.keys.auth import request_key
 from search_service.keys.format import presented_key
 from search_service.keys.store import key_store_for
+from search_service.metrics.series import observe_refusal
 from search_service.probes import PROBE_PATHS
 from search_service.settings import ServiceSettings
 
@@ -113,6 +114,7 @@ def rate_limit_middleware(
             try:
                 await _count_request(request, settings.SEARCH)
             except Refused as refused:
+                observe_refusal(refused.code)
                 await delay_refusal(refused, settings.SEARCH.search_refusal_delay)
                 response = JsonResponse({"error": refused.code, "detail": refused.detail}, status=429)
                 response["Retry-After"] = str(refused.retry_after)

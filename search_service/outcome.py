@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.http import HttpRequest
 
 _OUTCOME = "_search_outcome"
+_QUEUE_WAIT = "_admission_wait"
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,3 +23,13 @@ def note_outcome(request: HttpRequest, *, total_hits: int, took_ms: int | None) 
 def outcome_of(request: HttpRequest) -> SearchOutcome | None:
     outcome: SearchOutcome | None = getattr(request, _OUTCOME, None)
     return outcome
+
+
+def note_queue_wait(request: HttpRequest, seconds: float) -> None:
+    """Called by a view once admission gave it a turn (admission/gate.py): the seconds it waited."""
+    setattr(request, _QUEUE_WAIT, seconds)
+
+
+def queue_wait_of(request: HttpRequest) -> float | None:
+    seconds: float | None = getattr(request, _QUEUE_WAIT, None)
+    return seconds

@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from search_service.admission.gate import EXPENSIVE_FACET_BUCKETS
+from search_service.admission.cost import ORDINARY_FACET_BUCKETS
 from search_service.demo import DEMO_MAPPING
 from search_service.elastic import get_client
 from search_service.mapping.fields import BOOLEAN_TYPE, OBJECT_TYPES, TEXT_TYPES, FieldInfo, IndexFields
@@ -102,13 +102,13 @@ def sort_options(fields: list[str], index: IndexFields | None = None) -> list[tu
 def stats_budget(facets: Sequence[str], ranges: Sequence[str], max_facet_size: int) -> tuple[int, list[str]]:
     """(facet_size, stats fields) for the page's searches, so that they stay out of the expensive lane.
 
-    The admission prices facets by their buckets and each stats field as STATS_COST_IN_BUCKETS of them; past
-    EXPENSIVE_FACET_BUCKETS a search is expensive, and its rate limit (2 a second by default) is less than a
-    user typing makes. Facets shrink to MIN_FACET_SIZE values each at the least; the range fields that still do
-    not fit go without stats (their inputs work, without bounds)."""
+    The admission prices facets by their buckets and each stats field as STATS_COST_IN_BUCKETS of them;
+    ORDINARY_FACET_BUCKETS keeps a search well clear of the expensive lane, which runs a few at a time. Facets
+    shrink to MIN_FACET_SIZE values each at the least; the range fields that still do not fit go without stats
+    (their inputs work, without bounds)."""
     facet_size = min(FACET_SIZE, max_facet_size)
     stats = list(ranges)
-    while len(facets) * facet_size + len(stats) * STATS_COST_IN_BUCKETS > EXPENSIVE_FACET_BUCKETS:
+    while len(facets) * facet_size + len(stats) * STATS_COST_IN_BUCKETS > ORDINARY_FACET_BUCKETS:
         if facets and facet_size > MIN_FACET_SIZE:
             facet_size -= 1
         elif stats:

@@ -76,8 +76,50 @@ async def test_a_full_lane_refuses_expensive_queries_while_ordinary_ones_flow(
     assert (await holder).status_code == 200
 
 
-async def test_large_pages_count_as_expensive(api, configure_service):
+async def test_opening_a_cursor_counts_as_expensive(api, configure_service):
     configure_service(search_expensive_rate_limit="1/minute")
-    assert (await api.get("/search", params={"q": "json", "size": 100})).status_code == 200
+    cursor = (await api.get("/search", params={"q": "json", "size": 1})).json()["next"]
+    assert (await api.get("/search", params={"q": "json", "size": 1, "cursor": cursor})).status_code == 200
 
-    assert_error(await api.get("/search", params={"q": "json", "size": 100}), 429, "rate_limited")
+    assert_error(await api.get("/search", params={"q": "json", "size": 1, "cursor": cursor}), 429, "rate_limited")
+
+
+async def test_with_the_defaults_a_burst_from_one_caller_runs_in_full_at_once(
+    api, slow_elasticsearch, configure_service
+):
+    # The seed's promise: one worker serves 100 concurrent slow searches in about one search's time, whoever
+    # sends them. Every answer takes 2 s (the proxy); a fixed per-address rate limit refused most of them.
+    configure_service(elasticsearch_hosts=slow_elasticsearch, elasticsearch_connections_per_node=200)
+    assert (await api.get("/search", params={"q": "json"})).status_code == 200  # the mapping read, once
+    started = time.monotonic()
+
+    answers = await asyncio.gather(*(api.get("/search", params={"q": "json", "page": 1 + i % 3}) for i in range(100)))
+
+    assert [answer.status_code for answer in answers] == [200] * 100
+    assert time.monotonic() - started < 2 * 2.5  # all at once, not in turns
+
+
+async def test_past_the_callers_queue_it_is_overloaded_while_another_caller_still_waits_its_turn(
+    api, slow_elasticsearch, configure_service
+):
+    configure_service(
+        elasticsearch_hosts=slow_elasticsearch,
+        search_concurrency_min=1,
+        search_concurrency_max=1,
+        search_queue_per_caller=1,
+        search_refusal_delay=0,
+    )
+    holder = asyncio.create_task(api.get("/search", params={"q": "json"}))
+    await asyncio.sleep(0.3)
+    queued = asyncio.create_task(api.get("/search", params={"q": "dump"}))
+    await asyncio.sleep(0.3)
+
+    refused = await api.get("/search", params={"q": "load"})
+
+    body = assert_error(refused, 429, "overloaded")
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert "serves callers in turn" in body["detail"]
+    api._transport.client = ("198.51.100.7", 4000)  # another caller: a queue of its own
+    other = await api.get("/search", params={"q": "json"})
+    assert other.status_code == 200
+    assert [(await holder).status_code, (await queued).status_code] == [200, 200]

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from search_service.admission.gate import EXPENSIVE_FACET_BUCKETS
+from search_service.admission.cost import ORDINARY_FACET_BUCKETS
 from search_service.mapping.fields import index_fields_from_mapping
 from search_service.page import field_label, sort_options, stats_budget
 from search_service.query.stats import STATS_COST_IN_BUCKETS
@@ -125,7 +125,7 @@ async def test_on_a_product_index_the_page_is_told_each_fields_type_and_no_demo_
     assert '<option value="title.keyword">title, ascending</option>' in html
     # Its searches stay cheap: an expensive one is limited to 2 a second, less than a user typing makes.
     cost = len(config["facets"]) * config["facetSize"] + len(config["stats"]) * STATS_COST_IN_BUCKETS
-    assert cost <= EXPENSIVE_FACET_BUCKETS
+    assert cost <= ORDINARY_FACET_BUCKETS
     search = await api.get(
         "/search",
         params={"facets": ",".join(config["facets"]), "facet_size": config["facetSize"], "stats": "price,released"},

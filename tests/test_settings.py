@@ -168,13 +168,24 @@ def test_cost_policy_defaults_are_safe_for_the_open_internet(env):
 
     assert config.search_allow_regex is False
     assert config.search_timeout < config.elasticsearch_request_timeout
-    assert config.search_rate_limit == "20/second;600/minute"
+    # Protection is fair admission, on by default; rate limits are policy, off until set.
+    assert config.search_admission is True
+    assert config.search_rate_limit == ""
+    assert config.search_expensive_rate_limit == ""
 
 
-def test_rate_limits_can_be_turned_off(env):
-    env.setenv("SEARCH_RATE_LIMIT", "")
+def test_rate_limits_can_be_set(env):
+    env.setenv("SEARCH_RATE_LIMIT", "20/second;600/minute")
 
-    assert load_settings().search_rate_limit == ""
+    assert load_settings().search_rate_limit == "20/second;600/minute"
+
+
+def test_the_concurrency_floor_cannot_be_above_the_ceiling(env):
+    env.setenv("SEARCH_CONCURRENCY_MIN", "50")
+    env.setenv("SEARCH_CONCURRENCY_MAX", "10")
+
+    with pytest.raises(ImproperlyConfigured, match=r"SEARCH_CONCURRENCY_MIN \(50\) is above SEARCH_CONCURRENCY_MAX"):
+        load_settings()
 
 
 def test_search_timeout_must_leave_room_for_partial_results(env):

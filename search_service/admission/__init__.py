@@ -1,19 +1,23 @@
-"""Admission: who a caller is (callers.py), what a request costs, who gets Elasticsearch's capacity and when
-(gate.py), and the rate limits that are policy (rate_limits.py)."""
+"""Admission: who a caller is (callers.py), what a request will cost (cost.py), who gets Elasticsearch's capacity
+and when (gate.py, over fair_queue.py and limiter.py), and the rate limits that are policy (rate_limits.py)."""
 
 from search_service.admission.callers import KEY_IDENTITY, Refused, client_key, delay_refusal
-from search_service.admission.gate import ExpensiveLane, admission_for, admit, is_expensive
+from search_service.admission.cost import LOOKUP, Cost, search_cost, spelling_cost
+from search_service.admission.gate import admission_for, admit, admit_if_free
 from search_service.admission.rate_limits import RateLimit, parse_rate_limit
 
 __all__ = [
     "KEY_IDENTITY",
-    "ExpensiveLane",
+    "LOOKUP",
+    "Cost",
     "RateLimit",
     "Refused",
     "admission_for",
     "admit",
+    "admit_if_free",
     "client_key",
     "delay_refusal",
-    "is_expensive",
     "parse_rate_limit",
+    "search_cost",
+    "spelling_cost",
 ]

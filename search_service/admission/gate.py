@@ -1,148 +1,130 @@
-"""Who gets in, and when: a per-client rate limit, and a bounded lane for expensive queries.
+"""Who gets Elasticsearch's capacity, and when (per worker process).
 
-Both are per worker process, held in memory. With WEB_CONCURRENCY workers a client may reach the rate limit
-once per worker, and each worker runs its own lane; scale the settings to the workers and replicas you run.
+Every call a caller's request makes to Elasticsearch on the search path (a search, a cursor page, a suggestion,
+a document, the did-you-mean call) passes through `admit` with its estimated cost (cost.py):
+- ordinary work through a fair scheduler whose capacity follows Elasticsearch's latency (limiter.py): a caller
+  alone may use all of it; callers that compete get equal shares of cost (fair_queue.py);
+- expensive work (a cost of EXPENSIVE_UNITS or more: term-expanding clauses, scripts, opening a point in time, or
+  every knob near its limit at once) through a lane of SEARCH_EXPENSIVE_CONCURRENCY turns, also served fairly,
+  and within SEARCH_EXPENSIVE_RATE_LIMIT if one is set. Ordinary work never waits for that lane.
+A caller is an API key when one was verified, else an address (callers.py). Refusals are 429 `overloaded` or
+`too_many_expensive_queries` with a Retry-After, held back SEARCH_REFUSAL_DELAY.
 """
 
 import asyncio
-import math
+import time
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from search_service.admission.callers import Refused, delay_refusal
+from search_service.admission.cost import Cost
+from search_service.admission.fair_queue import FairScheduler, FixedLimit, Ticket
+from search_service.admission.limiter import AdaptiveLimit
 from search_service.admission.rate_limits import RateLimit
-from search_service.query.policy import QueryCost
+from search_service.metrics.series import observe_admission, observe_refusal
 from search_service.settings import ServiceSettings
 
-# Besides term-expanding clauses (wildcard, fuzzy, regex, ranges), these make a query expensive: many clauses
-# (each one runs over every search field), many hits (each one fetched and highlighted), and deep pages (every
-# shard collects and sorts `from + size` hits).
-EXPENSIVE_CLAUSES = 12
-EXPENSIVE_SIZE = 50
-EXPENSIVE_DEPTH = 1_000
-# Facet buckets asked for in all (each facet is an aggregation over every matching document).
-EXPENSIVE_FACET_BUCKETS = 50
-
-
-def is_expensive(
-    cost: QueryCost,
-    *,
-    page: int,
-    size: int,
-    facet_buckets: int = 0,
-    opens_point_in_time: bool = False,
-    runs_scripts: bool = False,
-) -> bool:
-    """Whether a search takes the expensive lane. Opening a point in time (the first step of a cursor walk) is
-    counted too: it holds index segments open for SEARCH_CURSOR_KEEP_ALIVE, so its rate is what must be bounded.
-    So is a search that sorts, counts or filters on a runtime field (`runs_scripts`): a script per document it
-    touches (a hostile test measured a runtime sort at 40 times a plain search)."""
-    return (
-        cost.expands_terms
-        or cost.clauses > EXPENSIVE_CLAUSES
-        or size > EXPENSIVE_SIZE
-        or page * size > EXPENSIVE_DEPTH
-        or facet_buckets > EXPENSIVE_FACET_BUCKETS
-        or opens_point_in_time
-        or runs_scripts
-    )
-
-
-@asynccontextmanager
-async def admit(config: ServiceSettings, client: str, *, expensive: bool) -> AsyncIterator[None]:
-    """Run the block at once if the request is cheap; if expensive, after the client's expensive-query rate limit
-    and a turn in the lane, or answer 429 (held back SEARCH_REFUSAL_DELAY) when neither is to be had. `client` is
-    what the limits count (keys/auth.py, caller_identity): an API key, or else an address."""
-    if not expensive:
-        yield
-        return
-    admission = admission_for(config)
-    async with AsyncExitStack() as turn:
-        try:
-            await admission.expensive_requests.hit(client)
-            await turn.enter_async_context(admission.lane.enter())
-        except Refused as refused:
-            await delay_refusal(refused, config.search_refusal_delay)
-            raise
-        yield
-
-
-@dataclass
-class ExpensiveLane:
-    """At most `concurrency` expensive searches in flight per worker; up to `queue` more wait up to `wait`
-    seconds for a turn; the rest are refused at once. Ordinary searches never enter it, so they keep
-    flowing while it is full."""
-
-    concurrency: int
-    queue: int
-    wait: float
-    _waiting: int = 0
-    _semaphores: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = field(default_factory=dict)
-
-    def _semaphore(self) -> asyncio.Semaphore:
-        # A semaphore belongs to the event loop it first waits in; tests run one loop per test.
-        loop = asyncio.get_running_loop()
-        semaphore = self._semaphores.get(loop)
-        if semaphore is None:
-            semaphore = asyncio.Semaphore(self.concurrency)
-            self._semaphores = {loop: semaphore}
-        return semaphore
-
-    def _refuse(self, why: str) -> Refused:
-        return Refused(
-            "too_many_expensive_queries",
-            f"{why}; expensive queries (wildcards, fuzzy terms, many clauses, large pages) run "
-            f"{self.concurrency} at a time. Retry later, or make the query cheaper",
-            max(1, math.ceil(self.wait)),
-        )
-
-    @asynccontextmanager
-    async def enter(self) -> AsyncIterator[None]:
-        semaphore = self._semaphore()
-        if semaphore.locked():
-            if self._waiting >= self.queue:
-                raise self._refuse("the queue for expensive queries is full")
-            self._waiting += 1
-            try:
-                async with asyncio.timeout(self.wait):
-                    await semaphore.acquire()
-            except TimeoutError:
-                raise self._refuse(f"no turn for an expensive query within {self.wait:g} s") from None
-            finally:
-                self._waiting -= 1
-        else:
-            await semaphore.acquire()
-        try:
-            yield
-        finally:
-            semaphore.release()
+# A caller with nothing in flight may take this much room over the limit: the light client beside a heavy one.
+NEWCOMER_HEADROOM = 0.25
 
 
 @dataclass
 class Admission:
     requests: RateLimit
     expensive_requests: RateLimit
-    lane: ExpensiveLane
+    ordinary: FairScheduler
+    expensive: FairScheduler
+    enabled: bool
 
 
-_current: tuple[ServiceSettings, Admission] | None = None
+def _made_for(config: ServiceSettings) -> Admission:
+    return Admission(
+        requests=RateLimit(config.search_rate_limit, code="rate_limited", what="requests"),
+        expensive_requests=RateLimit(config.search_expensive_rate_limit, code="rate_limited", what="expensive queries"),
+        ordinary=FairScheduler(
+            AdaptiveLimit(floor=config.search_concurrency_min, ceiling=config.search_concurrency_max),
+            queue_per_caller=config.search_queue_per_caller,
+            wait=config.search_queue_wait,
+            overcommit=NEWCOMER_HEADROOM,
+        ),
+        expensive=FairScheduler(
+            FixedLimit(config.search_expensive_concurrency),
+            queue_per_caller=config.search_expensive_queue,
+            wait=config.search_expensive_wait,
+            name="expensive queries",
+            code="too_many_expensive_queries",
+        ),
+        enabled=config.search_admission,
+    )
+
+
+_current: tuple[ServiceSettings, asyncio.AbstractEventLoop | None, Admission] | None = None
 
 
 def admission_for(config: ServiceSettings) -> Admission:
-    """The worker's limits for `config`; made anew when the configuration object changes (tests do that)."""
+    """The worker's admission for `config`; made anew when the configuration object or the event loop changes
+    (tests do both: a waiter belongs to the loop it waits in)."""
     global _current
-    if _current is None or _current[0] is not config:
-        admission = Admission(
-            requests=RateLimit(config.search_rate_limit, code="rate_limited", what="requests"),
-            expensive_requests=RateLimit(
-                config.search_expensive_rate_limit, code="rate_limited", what="expensive queries"
-            ),
-            lane=ExpensiveLane(
-                concurrency=config.search_expensive_concurrency,
-                queue=config.search_expensive_queue,
-                wait=config.search_expensive_wait,
-            ),
-        )
-        _current = (config, admission)
-    return _current[1]
+    try:
+        loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = None
+    if _current is None or _current[0] is not config or _current[1] is not loop:
+        _current = (config, loop, _made_for(config))
+    return _current[2]
+
+
+def _lane(admission: Admission, cost: Cost) -> tuple[FairScheduler, float]:
+    # In the lane every request is one turn: its cost already put it there.
+    return (admission.expensive, 1.0) if cost.expensive else (admission.ordinary, cost.units)
+
+
+@asynccontextmanager
+async def admit(config: ServiceSettings, caller: str, cost: Cost) -> AsyncIterator[Ticket]:
+    """Run the block when it is `caller`'s turn for work of `cost`; Refused (429) when it cannot have one."""
+    admission = admission_for(config)
+    if not admission.enabled and not cost.expensive:
+        now = time.monotonic()
+        yield Ticket(caller, cost.units, now, 0.0, 0.0)
+        return
+    scheduler, units = _lane(admission, cost)
+    try:
+        if cost.expensive:
+            await admission.expensive_requests.hit(caller)
+        ticket = await scheduler.acquire(caller, units)
+    except Refused as refused:
+        observe_refusal(refused.code)
+        await delay_refusal(refused, config.search_refusal_delay)
+        raise
+    observe_admission(admission.ordinary, admission.expensive, ticket.waited)
+    ok = False
+    try:
+        yield ticket
+        ok = True
+    finally:
+        scheduler.release(ticket, ok=ok)
+        observe_admission(admission.ordinary, admission.expensive, None)
+
+
+@asynccontextmanager
+async def admit_if_free(config: ServiceSettings, caller: str, cost: Cost) -> AsyncIterator[bool]:
+    """Run the block with True if there is room for `cost` now, else with False at once: for an extra (the
+    did-you-mean call) that is better skipped than waited for, so that asking for it cannot make a caller's
+    hits later, nor be a way to make Elasticsearch work for nothing."""
+    admission = admission_for(config)
+    if not admission.enabled and not cost.expensive:
+        yield True
+        return
+    scheduler, units = _lane(admission, cost)
+    ticket = scheduler.try_acquire(caller, units)
+    if ticket is None:
+        observe_refusal("extra_skipped")
+        yield False
+        return
+    ok = False
+    try:
+        yield True
+        ok = True
+    finally:
+        scheduler.release(ticket, ok=ok)

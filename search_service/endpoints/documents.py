@@ -4,11 +4,12 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import Path, Router
 
+from search_service.admission import LOOKUP, admit
 from search_service.elastic import get_client
 from search_service.errors import error_response
-from search_service.keys.auth import SEARCH_AUTH
+from search_service.keys.auth import SEARCH_AUTH, caller_identity
 from search_service.mapping.loaded import index_fields
-from search_service.outcome import note_outcome
+from search_service.outcome import note_outcome, note_queue_wait
 from search_service.parameters import known_parameters, refuse_unknown_parameters
 from search_service.query.document import build_document_body, document_response
 from search_service.renderers import render_json
@@ -32,7 +33,9 @@ async def document(request: HttpRequest, params: Path[DocumentPath]) -> HttpResp
     body = build_document_body(
         doc_id=params.doc_id, source_fields=config.search_source_fields, timeout_seconds=config.search_timeout
     )
-    result = await client.search(index=config.elasticsearch_index, body=body)
+    async with admit(config, caller_identity(request), LOOKUP) as turn:
+        note_queue_wait(request, turn.waited)
+        result = await client.search(index=config.elasticsearch_index, body=body)
     found = document_response(result.body)
     took = result.body.get("took")
     note_outcome(request, total_hits=0 if found is None else 1, took_ms=took if isinstance(took, int) else None)

@@ -14,12 +14,12 @@ from elasticsearch import ApiError, AsyncElasticsearch, TransportError
 from ninja import Query, Router
 
 from search_service import pagination
-from search_service.admission import admit, is_expensive
+from search_service.admission import admit, admit_if_free, search_cost, spelling_cost
 from search_service.elastic import get_client
 from search_service.faults import ElasticsearchAnswerMalformed
 from search_service.keys.auth import SEARCH_AUTH, caller_identity
 from search_service.mapping.loaded import index_fields
-from search_service.outcome import note_outcome
+from search_service.outcome import note_outcome, note_queue_wait
 from search_service.parameters import InvalidParameter, known_parameters, refuse_unknown_parameters
 from search_service.query.body import build_search_body
 from search_service.query.cursor import Cursor, read_cursor, search_digest, write_cursor
@@ -79,8 +79,9 @@ async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpRespo
         cursor = read_cursor(
             params.cursor, key=settings.SECRET_KEY, digest=digest, max_age=config.search_cursor_keep_alive
         )
-    expensive = is_expensive(
+    cost = search_cost(
         checked.cost,
+        words=len(checked.text.split()),
         page=params.page,
         size=params.size,
         facet_buckets=len(params.facets) * params.facet_size + len(params.stats) * STATS_COST_IN_BUCKETS,
@@ -90,14 +91,19 @@ async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpRespo
         ),
     )
     selected = selected_values(filters, params.facets)
-    async with admit(config, caller_identity(request), expensive=expensive):
+    caller = caller_identity(request)
+    async with admit(config, caller, cost) as turn:
+        note_queue_wait(request, turn.waited)
         result, next_cursor = await _fetch_page(
             client, config, params, checked, cursor, digest, filters, selected, fields.sort_casts
         )
-        # A first page only: whoever follows `next` has had the suggestions already.
-        suggestions = (
-            [] if cursor is not None or not params.q else await _did_you_mean(client, config, params.q, result)
-        )
+    # A first page only: whoever follows `next` has had the suggestions already. The call is the caller's work
+    # too, priced on its own, and left out when there is no room for it now.
+    suggestions: list[str] = []
+    if cursor is None and params.q and _wants_did_you_mean(config, result):
+        async with admit_if_free(config, caller, spelling_cost(len(params.q.split()))) as room:
+            if room:
+                suggestions = await _did_you_mean(client, config, params.q)
     # Rendered straight from Elasticsearch's answer: running every hit's source through the response
     # schema again cost more than the rest of the view. SearchResponse still documents the shape,
     # and the tests hold the two together.
@@ -118,11 +124,14 @@ async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpRespo
     return render_json(answer)
 
 
-async def _did_you_mean(client: AsyncElasticsearch, config: ServiceSettings, query: str, result: Any) -> list[str]:
-    """Corrections of `query` when the search found at most SEARCH_DID_YOU_MEAN_BELOW hits (-1: never)."""
+def _wants_did_you_mean(config: ServiceSettings, result: Any) -> bool:
+    """Whether the search found at most SEARCH_DID_YOU_MEAN_BELOW hits (-1: never ask)."""
     below = config.search_did_you_mean_below
-    if below < 0 or not found_at_most(result, below):
-        return []
+    return below >= 0 and found_at_most(result, below)
+
+
+async def _did_you_mean(client: AsyncElasticsearch, config: ServiceSettings, query: str) -> list[str]:
+    """Corrections of `query`."""
     body = build_spelling_body(query, config.search_fields, timeout_seconds=config.search_timeout)
     if body is None:
         return []

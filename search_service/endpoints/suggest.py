@@ -4,11 +4,12 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 
+from search_service.admission import LOOKUP, admit
 from search_service.elastic import get_client
 from search_service.errors import error_response
-from search_service.keys.auth import SEARCH_AUTH
+from search_service.keys.auth import SEARCH_AUTH, caller_identity
 from search_service.mapping.loaded import index_fields
-from search_service.outcome import note_outcome
+from search_service.outcome import note_outcome, note_queue_wait
 from search_service.parameters import known_parameters, refuse_unknown_parameters
 from search_service.query.suggest import build_suggest_body, suggest_response
 from search_service.renderers import render_json
@@ -39,7 +40,9 @@ async def suggest(request: HttpRequest, params: Query[SuggestParams]) -> HttpRes
         rank_cast=fields.sort_casts.get(config.search_rank_field.removeprefix("-")),
         timeout_seconds=config.search_timeout,
     )
-    result = await client.search(index=config.elasticsearch_index, body=body)
+    async with admit(config, caller_identity(request), LOOKUP) as turn:
+        note_queue_wait(request, turn.waited)
+        result = await client.search(index=config.elasticsearch_index, body=body)
     answer = suggest_response(result.body, prefix=params.prefix, field=field, size=params.size)
     note_outcome(request, total_hits=len(answer["suggestions"]), took_ms=answer["took_ms"])
     return render_json(answer)

@@ -43,6 +43,33 @@ ANALYTICS_DROPPED = Counter(
 ANALYTICS_FAILED_WRITES = Counter(
     "search_analytics_failed_writes", "Batches the database could not take (its rows wait for the next try)"
 )
+ADMISSION_QUEUED = Gauge(
+    "search_admission_queued",
+    "Requests waiting for a turn (admission/), by lane",
+    ["lane"],
+    multiprocess_mode="livesum",
+)
+ADMISSION_IN_FLIGHT = Gauge(
+    "search_admission_in_flight_units",
+    "Estimated cost of the work in flight to Elasticsearch, in units of an ordinary search, by lane",
+    ["lane"],
+    multiprocess_mode="livesum",
+)
+ADMISSION_LIMIT = Gauge(
+    "search_admission_limit_units",
+    "The limit on work in flight, by lane: the ordinary lane's follows Elasticsearch's latency (summed over workers)",
+    ["lane"],
+    multiprocess_mode="livesum",
+)
+ADMISSION_WAIT = Histogram(
+    "search_admission_wait_seconds", "Time a request waited for its turn", buckets=LATENCY_BUCKETS
+)
+ADMISSION_REFUSED = Counter(
+    "search_admission_refused_total",
+    "Requests refused or cut short by admission, by reason: overloaded, too_many_expensive_queries, rate_limited, "
+    "extra_skipped (a did-you-mean call left out for lack of room)",
+    ["reason"],
+)
 
 # prometheus-client looks a labelled child up under a lock on every call; these are looked up once.
 _request_children: dict[tuple[str, int], Histogram] = {}
@@ -63,6 +90,53 @@ def observe_elasticsearch(operation: str, seconds: float, error: str | None) -> 
     child.observe(seconds)
     if error is not None:
         ELASTICSEARCH_ERRORS.labels(operation, error).inc()
+
+
+class LaneCounts(Protocol):
+    """admission/fair_queue.py's FairScheduler, as far as the series read it."""
+
+    queued: int
+    in_flight: float
+
+    @property
+    def capacity(self) -> "HasLimit": ...
+
+
+class HasLimit(Protocol):
+    limit: float
+
+
+_lane_children: dict[str, tuple[Gauge, Gauge, Gauge]] = {}
+# The lanes' gauges are written at most this often: six mmap writes a request would cost more than the scheduler.
+LANE_GAUGE_INTERVAL = 0.1
+_next_lane_update = 0.0
+
+
+def observe_admission(ordinary: LaneCounts, expensive: LaneCounts, waited: float | None) -> None:
+    """The lanes' state after a turn was taken or given back; `waited`, the seconds a turn took to come."""
+    global _next_lane_update
+    if waited is not None:
+        ADMISSION_WAIT.observe(waited)
+    now = time.monotonic()
+    if now < _next_lane_update:
+        return
+    _next_lane_update = now + LANE_GAUGE_INTERVAL
+    for name, lane in (("ordinary", ordinary), ("expensive", expensive)):
+        children = _lane_children.get(name)
+        if children is None:
+            children = _lane_children[name] = (
+                ADMISSION_QUEUED.labels(name),
+                ADMISSION_IN_FLIGHT.labels(name),
+                ADMISSION_LIMIT.labels(name),
+            )
+        queued, in_flight, limit = children
+        queued.set(lane.queued)
+        in_flight.set(lane.in_flight)
+        limit.set(lane.capacity.limit)
+
+
+def observe_refusal(reason: str) -> None:
+    ADMISSION_REFUSED.labels(reason).inc()
 
 
 def elasticsearch_operation(target: str) -> str:

@@ -94,6 +94,11 @@ SETTINGS_GROUPS: dict[str, tuple[str, ...]] = {
         "search_highlight_max_chars",
     ),
     "Admission and rate limits": (
+        "search_admission",
+        "search_concurrency_min",
+        "search_concurrency_max",
+        "search_queue_per_caller",
+        "search_queue_wait",
         "search_expensive_concurrency",
         "search_expensive_queue",
         "search_expensive_wait",

@@ -2,25 +2,64 @@
 HTTP connection limits (protocol.py). Per worker process."""
 
 from limits import parse_many
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 
 class LimitSettings(BaseModel):
-    # Isolation (admission.py), per worker process: term-expanding or large queries run at most this many
-    # at a time, the rest wait up to SEARCH_EXPENSIVE_WAIT seconds in a queue of SEARCH_EXPENSIVE_QUEUE.
+    # Fair admission (admission/), per worker process.
+    search_admission: bool = Field(
+        default=True,
+        description="Fair admission: work in flight to Elasticsearch is limited by its latency, and callers "
+        "(an API key, else an address) wait in queues served in turn, weighted by each request's estimated cost. "
+        "A caller alone may use all the capacity. `false` sends every ordinary search at once (the expensive "
+        "lane stays). [How it works](security.md#3-isolation-between-callers).",
+    )
+    # The floor keeps Elasticsearch's threads busy when latency is noisy; the ceiling lets the seed's burst of
+    # 1,000 slow searches through at once (the limit starts there and falls only when latency rises).
+    search_concurrency_min: float = Field(
+        default=8,
+        ge=1,
+        le=100_000,
+        description="The least work in flight to Elasticsearch the adaptive limit falls to, per worker process, in "
+        "units of an ordinary search (a costly one counts for more).",
+    )
+    search_concurrency_max: float = Field(
+        default=2_000,
+        ge=1,
+        le=100_000,
+        description="The most work in flight to Elasticsearch, per worker process, in units of an ordinary search; "
+        "where the adaptive limit starts. The connection pool (`ELASTICSEARCH_CONNECTIONS_PER_NODE` per node) "
+        "bounds it too.",
+    )
+    search_queue_per_caller: int = Field(
+        default=1_000,
+        ge=0,
+        le=100_000,
+        description="Requests of one caller that may wait for a turn, per worker process; beyond, 429 "
+        "`overloaded` with `Retry-After`.",
+    )
+    search_queue_wait: float = Field(
+        default=10.0,
+        ge=0,
+        le=300,
+        description="Seconds a request may wait for its turn before it is refused with 429 `overloaded`.",
+    )
+    # The expensive lane, per worker process: a cost of 8 ordinary searches or more (admission/cost.py) runs at
+    # most this many at a time, the rest wait up to SEARCH_EXPENSIVE_WAIT seconds, SEARCH_EXPENSIVE_QUEUE a caller.
     search_expensive_concurrency: int = Field(
         default=1,
         ge=1,
         le=1_000,
-        description="Expensive queries (a wildcard, fuzzy, regex or range term, many clauses, a large `size` or "
-        "a deep page: [which](security.md#3-isolation-between-callers)) running at once, per worker process. Keep "
+        description="Expensive queries (a wildcard, fuzzy, regex or range term, a runtime field, opening a cursor, "
+        "or many clauses, hits, facets and depth at once: [which](security.md#3-isolation-between-callers)) "
+        "running at once, per worker process, served in turn between callers. Keep "
         "workers × this below Elasticsearch's search thread pool (`int(cores × 3 / 2) + 1` per node).",
     )
     search_expensive_queue: int = Field(
         default=32,
         ge=0,
         le=10_000,
-        description="Expensive queries that may wait for a turn, per worker process; beyond, 429 "
+        description="Expensive queries of one caller that may wait for a turn, per worker process; beyond, 429 "
         "`too_many_expensive_queries`.",
     )
     search_expensive_wait: float = Field(
@@ -30,17 +69,20 @@ class LimitSettings(BaseModel):
         description="Seconds an expensive query waits for a turn before it is refused with 429 "
         "`too_many_expensive_queries`.",
     )
+    # Rate limits are policy, not protection (fair admission protects): off by default, as in Algolia, Typesense
+    # and Meilisearch, because a fixed rate refuses a backend's honest burst while Elasticsearch sits idle.
     search_rate_limit: str = Field(
-        default="20/second;600/minute",
+        default="",
         description="Requests per client, per worker process, in [limits](https://limits.readthedocs.io/) "
-        "notation, on every path but `/health` and `/ready`; over it, 429 `rate_limited` with `Retry-After`. A "
-        "client is its API key (whose own `--rate-limit` replaces this), else its address (an IPv6 client is its "
-        "/64). Empty turns it off.",
+        "notation (`20/second;600/minute`), on every path but `/health` and `/ready`; over it, 429 `rate_limited` "
+        "with `Retry-After`. A client is its API key (whose own `--rate-limit` applies instead), else its address "
+        "(an IPv6 client is its /64). Empty (the default): no limit. Set it to cap what an anonymous caller may "
+        "take even when capacity is free (a public endpoint billed per search).",
     )
     search_expensive_rate_limit: str = Field(
-        default="2/second;60/minute",
+        default="",
         description="Expensive queries per client, per worker process, in the same notation (429 "
-        "`rate_limited`). Empty turns it off.",
+        "`rate_limited`). Empty (the default): no limit beyond the expensive lane's turns.",
     )
     search_refusal_delay: float = Field(
         default=1.0,
@@ -86,3 +128,12 @@ class LimitSettings(BaseModel):
             except ValueError:
                 raise ValueError(f"{value!r} is not a rate limit such as '20/second;600/minute'") from None
         return value.strip()
+
+    @model_validator(mode="after")
+    def _check_concurrency_bounds(self) -> "LimitSettings":
+        if self.search_concurrency_min > self.search_concurrency_max:
+            raise ValueError(
+                f"SEARCH_CONCURRENCY_MIN ({self.search_concurrency_min:g}) is above SEARCH_CONCURRENCY_MAX "
+                f"({self.search_concurrency_max:g})"
+            )
+        return self

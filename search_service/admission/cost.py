@@ -1,0 +1,82 @@
+"""What a request will cost Elasticsearch, in units of an ordinary search, before it is sent. Pure.
+
+The fair scheduler (fair_queue.py) charges each caller by this estimate, so that one costly request weighs as
+much as the many cheap ones it displaces; past EXPENSIVE_UNITS a request takes the expensive lane (gate.py).
+Each term's weight was calibrated against Elasticsearch's own time (`took`) on the demo index and the 200,000-
+document attack index (`make bench --only attack`), where an ordinary search (two words, ten hits, no facets)
+takes 1 to 2 ms: the figures in the comments are the measured multiples of that.
+"""
+
+from dataclasses import dataclass
+
+from search_service.query.rules import QueryCost
+
+# One unit: two words over the search fields, ten hits fetched and highlighted.
+ORDINARY_TERMS = 2
+ORDINARY_HITS = 10
+# Each word past the ordinary two runs once more over every search field: 12 words ORed took ~5x.
+UNITS_PER_EXTRA_TERM = 0.35
+# Each hit fetched past ten is read from stored source and highlighted: size=50 took ~3x, size=100 ~5x.
+UNITS_PER_EXTRA_HIT = 0.05
+# Every shard collects and sorts `from + size` hits: page 20 of 50 (1,000 deep) took ~3x.
+UNITS_PER_THOUSAND_DEEP = 2.0
+# A facet bucket is a term counted over every matching document: 2 facets x 25 values took ~4x.
+UNITS_PER_FACET_BUCKET = 0.06
+# Facet buckets that leave an ordinary query well below EXPENSIVE_UNITS (3 units of 8): the search page's budget.
+ORDINARY_FACET_BUCKETS = 50
+# Wildcard, fuzzy, regex and range terms walk the term dictionary: 5-40x a plain search, by index size.
+UNITS_PER_EXPANDING_TERM = 8.0
+# A script per document touched (runtime fields): a runtime sort measured 40x.
+UNITS_FOR_SCRIPTS = 20.0
+# Opening a point in time holds the index's segments for SEARCH_CURSOR_KEEP_ALIVE: priced like a large search.
+UNITS_FOR_POINT_IN_TIME = 8.0
+# From here on a request runs in the expensive lane, a few at a time per worker (gate.py).
+EXPENSIVE_UNITS = 8.0
+# The did-you-mean call: one term suggester per word, over a shingle of the query.
+UNITS_PER_SPELLING_WORD = 1.0
+
+
+@dataclass(frozen=True)
+class Cost:
+    units: float
+
+    @property
+    def expensive(self) -> bool:
+        return self.units >= EXPENSIVE_UNITS
+
+
+def search_cost(
+    query: QueryCost,
+    *,
+    words: int,
+    page: int,
+    size: int,
+    facet_buckets: int = 0,
+    opens_point_in_time: bool = False,
+    runs_scripts: bool = False,
+) -> Cost:
+    """The estimate for one search. `words` counts every word of the checked query, phrases' too: a 245-word
+    phrase is one clause but took ~30x an ordinary search."""
+    terms = max(query.clauses, words)
+    expanding = query.wildcard_terms + query.fuzzy_terms + query.regex_terms + query.range_terms
+    depth = max(0, page - 1) * size
+    units = (
+        1.0
+        + UNITS_PER_EXTRA_TERM * max(0, terms - ORDINARY_TERMS)
+        + UNITS_PER_EXTRA_HIT * max(0, size - ORDINARY_HITS)
+        + UNITS_PER_THOUSAND_DEEP * depth / 1_000
+        + UNITS_PER_FACET_BUCKET * facet_buckets
+        + UNITS_PER_EXPANDING_TERM * expanding
+        + (UNITS_FOR_SCRIPTS if runs_scripts else 0.0)
+        + (UNITS_FOR_POINT_IN_TIME if opens_point_in_time else 0.0)
+    )
+    return Cost(round(units, 2))
+
+
+def spelling_cost(words: int) -> Cost:
+    """The did-you-mean call for a query of `words` words (query/spelling.py asks a suggester per word)."""
+    return Cost(UNITS_PER_SPELLING_WORD * max(1, words))
+
+
+# One document by id, or a completion of a prefix: a lookup, cheaper than any search.
+LOOKUP = Cost(0.5)
