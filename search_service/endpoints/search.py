@@ -92,7 +92,16 @@ async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpRespo
     selected = selected_values(filters, params.facets)
     async with admit(config, caller_identity(request), expensive=expensive):
         result, next_cursor = await _fetch_page(
-            client, config, params, checked, cursor, digest, filters, selected, fields.sort_casts
+            client,
+            config,
+            params,
+            checked,
+            cursor,
+            digest,
+            filters,
+            selected,
+            fields.sort_casts,
+            caller_identity(request),
         )
         # A first page only: whoever follows `next` has had the suggestions already.
         suggestions = (
@@ -148,6 +157,7 @@ async def _fetch_page(
     filters: list[Filter],
     selected: dict[str, list[str]],
     sort_casts: dict[str, str],
+    caller: str,
 ) -> tuple[dict[str, Any], Cursor | None]:
     """Elasticsearch's answer for the page, and the cursor to the next one (None on the last)."""
     sort = params.sort_keys
@@ -184,9 +194,7 @@ async def _fetch_page(
             raise ElasticsearchAnswerMalformed("the search answer is not a JSON object")
         before, pit_id = (params.page - 1) * params.size, None
     else:
-        pit_id = cursor.pit_id or await pagination.open_point_in_time(
-            client, index=config.elasticsearch_index, keep_alive=keep_alive
-        )
+        pit_id = cursor.pit_id or await pagination.open_for_cursor(client, config, cursor, caller=caller)
         after, offset = cursor.search_after, cursor.offset
         body = build(offset=offset, tiebreaker=pagination.TIEBREAKER)
         if after is None and pagination.needs_probe(offset, params.size):
