@@ -141,6 +141,8 @@ async def test_opening_a_walk_counts_against_the_expensive_rate_limit(search, co
     assert opened.status_code == 200
     walked_on = await search(size=10, cursor=opened.json()["next"])
     assert walked_on.status_code == 200  # later steps reuse it: cheap
-    refused = await search(size=10, cursor=cursor)
+    assert (await search(size=10, cursor=cursor)).status_code == 200  # a replay shares it (cursor_pits.py)
+    another = (await search(size=11)).json()["next"]
+    refused = await search(size=11, cursor=another)  # another walk opens another
     assert refused.status_code == 429
     assert refused.json()["error"] == "rate_limited"

@@ -76,14 +76,6 @@ async def test_a_full_lane_refuses_expensive_queries_while_ordinary_ones_flow(
     assert (await holder).status_code == 200
 
 
-async def test_opening_a_cursor_counts_as_expensive(api, configure_service):
-    configure_service(search_expensive_rate_limit="1/minute")
-    cursor = (await api.get("/search", params={"q": "json", "size": 1})).json()["next"]
-    assert (await api.get("/search", params={"q": "json", "size": 1, "cursor": cursor})).status_code == 200
-
-    assert_error(await api.get("/search", params={"q": "json", "size": 1, "cursor": cursor}), 429, "rate_limited")
-
-
 async def test_with_the_defaults_a_burst_from_one_caller_runs_in_full_at_once(
     api, slow_elasticsearch, configure_service
 ):

@@ -15,6 +15,7 @@ from ninja import Query, Router
 
 from search_service import pagination
 from search_service.admission import admit, admit_if_free, search_cost, spelling_cost
+from search_service.cursor_pits import shares_point_in_time
 from search_service.elastic import get_client
 from search_service.faults import ElasticsearchAnswerMalformed
 from search_service.keys.auth import SEARCH_AUTH, caller_identity
@@ -85,7 +86,8 @@ async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpRespo
         page=params.page,
         size=params.size,
         facet_buckets=len(params.facets) * params.facet_size + len(params.stats) * STATS_COST_IN_BUCKETS,
-        opens_point_in_time=cursor is not None and cursor.pit_id is None,
+        # Replays of a first-page cursor share the point in time the first of them opened (cursor_pits.py).
+        opens_point_in_time=cursor is not None and cursor.pit_id is None and not shares_point_in_time(config, cursor),
         runs_scripts=fields.any_runtime(
             [*(key.field for key in params.sort_keys), *params.stats, *params.facets, *(f.field for f in filters)]
         ),
@@ -95,7 +97,16 @@ async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpRespo
     async with admit(config, caller, cost) as turn:
         note_queue_wait(request, turn.waited)
         result, next_cursor = await _fetch_page(
-            client, config, params, checked, cursor, digest, filters, selected, fields.sort_casts
+            client,
+            config,
+            params,
+            checked,
+            cursor,
+            digest,
+            filters,
+            selected,
+            fields.sort_casts,
+            caller,
         )
     # A first page only: whoever follows `next` has had the suggestions already. The call is the caller's work
     # too, priced on its own, and left out when there is no room for it now.
@@ -157,6 +168,7 @@ async def _fetch_page(
     filters: list[Filter],
     selected: dict[str, list[str]],
     sort_casts: dict[str, str],
+    caller: str,
 ) -> tuple[dict[str, Any], Cursor | None]:
     """Elasticsearch's answer for the page, and the cursor to the next one (None on the last)."""
     sort = params.sort_keys
@@ -193,9 +205,7 @@ async def _fetch_page(
             raise ElasticsearchAnswerMalformed("the search answer is not a JSON object")
         before, pit_id = (params.page - 1) * params.size, None
     else:
-        pit_id = cursor.pit_id or await pagination.open_point_in_time(
-            client, index=config.elasticsearch_index, keep_alive=keep_alive
-        )
+        pit_id = cursor.pit_id or await pagination.open_for_cursor(client, config, cursor, caller=caller)
         after, offset = cursor.search_after, cursor.offset
         body = build(offset=offset, tiebreaker=pagination.TIEBREAKER)
         if after is None and pagination.needs_probe(offset, params.size):

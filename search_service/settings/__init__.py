@@ -104,6 +104,7 @@ SETTINGS_GROUPS: dict[str, tuple[str, ...]] = {
         "search_expensive_wait",
         "search_rate_limit",
         "search_expensive_rate_limit",
+        "search_cursor_max_open",
         "search_refusal_delay",
     ),
     "HTTP connections": ("header_read_timeout", "max_header_bytes", "max_connections"),

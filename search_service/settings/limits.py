@@ -84,6 +84,18 @@ class LimitSettings(BaseModel):
         description="Expensive queries per client, per worker process, in the same notation (429 "
         "`rate_limited`). Empty (the default): no limit beyond the expensive lane's turns.",
     )
+    # Abandoned points in time live out their keep-alive and Elasticsearch 8 has no cap on them (issue 19), so
+    # openings per keep-alive are, near enough, the points in time a caller holds open on each worker. 500 is a
+    # backend walking four new searches a second for all its users from one address; Elasticsearch's own default
+    # for scroll contexts (search.max_open_scroll_context) is 500 per node.
+    search_cursor_max_open: int = Field(
+        default=500,
+        ge=1,
+        le=100_000,
+        description="Points in time one caller may open per `SEARCH_CURSOR_KEEP_ALIVE`, per worker process (each "
+        "first step of a [cursor walk](api.md#deep-paging) opens one; replays of one cursor share it); beyond, 429 "
+        "`too_many_cursors` with `Retry-After`.",
+    )
     search_refusal_delay: float = Field(
         default=1.0,
         ge=0,
