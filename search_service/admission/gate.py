@@ -1,7 +1,7 @@
 """Who gets in, and when: a per-client rate limit, and a bounded lane for expensive queries.
 
-Both are per worker process, held in memory. With WEB_CONCURRENCY workers a client may reach the rate limit
-once per worker, and each worker runs its own lane; scale the settings to the workers and replicas you run.
+The lane is per worker process. So are the rate limits, unless RATE_LIMIT_STORAGE_URL names a Redis (storage.py):
+then they count across every worker and replica.
 """
 
 import asyncio
@@ -134,9 +134,17 @@ def admission_for(config: ServiceSettings) -> Admission:
     global _current
     if _current is None or _current[0] is not config:
         admission = Admission(
-            requests=RateLimit(config.search_rate_limit, code="rate_limited", what="requests"),
+            requests=RateLimit(
+                config.search_rate_limit,
+                code="rate_limited",
+                what="requests",
+                storage_url=config.rate_limit_storage_url,
+            ),
             expensive_requests=RateLimit(
-                config.search_expensive_rate_limit, code="rate_limited", what="expensive queries"
+                config.search_expensive_rate_limit,
+                code="rate_limited",
+                what="expensive queries",
+                storage_url=config.rate_limit_storage_url,
             ),
             lane=ExpensiveLane(
                 concurrency=config.search_expensive_concurrency,

@@ -43,6 +43,11 @@ ANALYTICS_DROPPED = Counter(
 ANALYTICS_FAILED_WRITES = Counter(
     "search_analytics_failed_writes", "Batches the database could not take (its rows wait for the next try)"
 )
+RATE_LIMIT_STORAGE_ERRORS = Counter(
+    "search_rate_limit_storage_errors",  # prometheus-client adds `_total`
+    "Rate-limit checks let through uncounted because the shared storage (RATE_LIMIT_STORAGE_URL, a Redis) failed or "
+    "was too slow, or had failed less than a second before",
+)
 
 # prometheus-client looks a labelled child up under a lock on every call; these are looked up once.
 _request_children: dict[tuple[str, int], Histogram] = {}
