@@ -40,8 +40,8 @@ class SearchASGIHandler(ASGIHandler):
 
     - It speaks the `lifespan` protocol, which Django's refuses: startup has nothing to do (the
       Elasticsearch client and the analytics writer start lazily, inside the serving loop); shutdown writes
-      the analytics rows still buffered and the API keys' last uses, and closes the client, so no aiohttp
-      session is left unclosed.
+      the analytics rows still buffered and the API keys' last uses, and closes the client (and the rate
+      limits' Redis connections), so no aiohttp session is left unclosed.
     - It refuses a request that announces a body (413 `body_not_allowed`) before reading any of it. Every
       endpoint is GET, and Django reads a whole body before any check, spooling it to a temporary file past
       FILE_UPLOAD_MAX_MEMORY_SIZE, on any path and for any Host: one POST could write gigabytes to disk.
@@ -69,6 +69,7 @@ class SearchASGIHandler(ASGIHandler):
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                from search_service.admission.storage import close_shared_storage
                 from search_service.analytics.recorder import stop_recorder  # imports models: after setup
                 from search_service.keys.last_used import stop_last_used
                 from search_service.metrics.exposition import forget_this_process
@@ -76,6 +77,7 @@ class SearchASGIHandler(ASGIHandler):
                 await stop_recorder()  # after the last request: uvicorn runs this once they have all finished
                 await stop_last_used()
                 await close_client()
+                await close_shared_storage()
                 forget_this_process()
                 await send({"type": "lifespan.shutdown.complete"})
                 return

@@ -27,6 +27,8 @@ REPO = Path(__file__).resolve().parent.parent
 ES_SCRIPT = REPO / "scripts" / "elasticsearch"
 ES_URL = f"http://127.0.0.1:{os.environ.get('ES_PORT', '9200')}"
 ES_PASSWORD = os.environ.get("ELASTIC_PASSWORD", "changeme")
+REDIS_SCRIPT = REPO / "scripts" / "redis"
+REDIS_PORT = int(os.environ.get("REDIS_PORT", "6380"))
 
 FIXTURE_DOCUMENTS: list[dict[str, Any]] = [
     {
@@ -106,6 +108,17 @@ def elasticsearch_url() -> Iterator[str]:
     yield ES_URL
     if not already_running:
         subprocess.run([ES_SCRIPT, "stop"], check=True)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A Redis for the fleet-wide rate limits (scripts/redis), reused if one answers; stopped again if we started it."""
+    already_running = subprocess.run([REDIS_SCRIPT, "status"], capture_output=True).returncode == 0
+    if not already_running:
+        subprocess.run([REDIS_SCRIPT, "start"], check=True)
+    yield f"redis://127.0.0.1:{REDIS_PORT}/0"
+    if not already_running:
+        subprocess.run([REDIS_SCRIPT, "stop"], check=True)
 
 
 def serve_environment(index: str, port: int, **settings: str) -> dict[str, str]:

@@ -9,6 +9,9 @@ a document, the did-you-mean call) passes through `admit` with its estimated cos
   and within SEARCH_EXPENSIVE_RATE_LIMIT if one is set. Ordinary work never waits for that lane.
 A caller is an API key when one was verified, else an address (callers.py). Refusals are 429 `overloaded` or
 `too_many_expensive_queries` with a Retry-After, held back SEARCH_REFUSAL_DELAY.
+
+The scheduler is per worker process. So are the rate limits, unless RATE_LIMIT_STORAGE_URL names a Redis
+(storage.py): then they count across every worker and replica.
 """
 
 import asyncio
@@ -40,8 +43,15 @@ class Admission:
 
 def _made_for(config: ServiceSettings) -> Admission:
     return Admission(
-        requests=RateLimit(config.search_rate_limit, code="rate_limited", what="requests"),
-        expensive_requests=RateLimit(config.search_expensive_rate_limit, code="rate_limited", what="expensive queries"),
+        requests=RateLimit(
+            config.search_rate_limit, code="rate_limited", what="requests", storage_url=config.rate_limit_storage_url
+        ),
+        expensive_requests=RateLimit(
+            config.search_expensive_rate_limit,
+            code="rate_limited",
+            what="expensive queries",
+            storage_url=config.rate_limit_storage_url,
+        ),
         ordinary=FairScheduler(
             AdaptiveLimit(floor=config.search_concurrency_min, ceiling=config.search_concurrency_max),
             queue_per_caller=config.search_queue_per_caller,

@@ -70,6 +70,11 @@ ADMISSION_REFUSED = Counter(
     "extra_skipped (a did-you-mean call left out for lack of room)",
     ["reason"],
 )
+RATE_LIMIT_STORAGE_ERRORS = Counter(
+    "search_rate_limit_storage_errors",  # prometheus-client adds `_total`
+    "Rate-limit checks let through uncounted because the shared storage (RATE_LIMIT_STORAGE_URL, a Redis) failed or "
+    "was too slow, or had failed less than a second before",
+)
 
 # prometheus-client looks a labelled child up under a lock on every call; these are looked up once.
 _request_children: dict[tuple[str, int], Histogram] = {}

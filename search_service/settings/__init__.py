@@ -106,6 +106,7 @@ SETTINGS_GROUPS: dict[str, tuple[str, ...]] = {
         "search_expensive_rate_limit",
         "search_cursor_max_open",
         "search_refusal_delay",
+        "rate_limit_storage_url",
     ),
     "HTTP connections": ("header_read_timeout", "max_header_bytes", "max_connections"),
     "Search page": ("search_page",),

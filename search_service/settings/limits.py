@@ -4,6 +4,9 @@ HTTP connection limits (protocol.py). Per worker process."""
 from limits import parse_many
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+# What RATE_LIMIT_STORAGE_URL may start with (admission/storage.py): memory, or a Redis reached by the `redis` client.
+RATE_LIMIT_STORAGE_SCHEMES = ("memory://", "redis://", "rediss://")
+
 
 class LimitSettings(BaseModel):
     # Fair admission (admission/), per worker process.
@@ -130,6 +133,16 @@ class LimitSettings(BaseModel):
         description="Open connections per worker process; beyond, 503 `too_many_connections`. Lowered, with a "
         "warning, to the open-file limit minus the Elasticsearch pool minus 128.",
     )
+    # Empty: every worker counts alone, in memory. A Redis: one count for the whole fleet (admission/storage.py).
+    rate_limit_storage_url: str = Field(
+        default="",
+        description="Where the rate limits (`SEARCH_RATE_LIMIT`, `SEARCH_EXPENSIVE_RATE_LIMIT`, the API keys' "
+        "own) count. Empty (or `memory://`): in each worker's memory, so each worker and replica counts alone. "
+        "`redis://[:password@]host[:port][/db]` (or `rediss://` for TLS): one count across every worker and "
+        "replica. If Redis fails or answers slower than 0.25 s, requests are let through uncounted "
+        "(`search_rate_limit_storage_errors_total`, a warning a minute at most): "
+        "[fleet-wide rate limits](security.md#fleet-wide-rate-limits).",
+    )
 
     @field_validator("search_rate_limit", "search_expensive_rate_limit")
     @classmethod
@@ -149,3 +162,12 @@ class LimitSettings(BaseModel):
                 f"({self.search_concurrency_max:g})"
             )
         return self
+
+    @field_validator("rate_limit_storage_url")
+    @classmethod
+    def _check_rate_limit_storage_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(RATE_LIMIT_STORAGE_SCHEMES):
+            # Never the value itself: it may hold a password.
+            raise ValueError("must be empty, memory://, or a Redis URL: redis://host:port/db, or rediss:// for TLS")
+        return value
