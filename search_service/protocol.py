@@ -8,15 +8,24 @@ Here, per worker process:
 - a request head not complete HEADER_READ_TIMEOUT after the connection opened (or, on a kept-alive connection,
   after the next request's first bytes) closes the connection, answering 408 if any of the head arrived;
 - a head longer than MAX_HEADER_BYTES is answered 431; the parser is never fed more than that;
-- a connection beyond MAX_CONNECTIONS is answered 503 as it opens, before anything is read, and closed.
+- a connection beyond MAX_CONNECTIONS is answered 503 as it opens, before anything is read, and closed;
+- an idle kept-alive connection is closed after KEEP_ALIVE_TIMEOUT (uvicorn's 5 s is the same as httpx's pool
+  expiry, so the server closed connections at the moment a client reused them: issue 19).
+
+Neither timeout closes a connection whose request bytes have reached the kernel but not the parser: under uvloop
+a loop busy past a timer's deadline runs the timer before it reads the socket again, and the client lost its
+request with no answer.
 
 What it answers itself is JSON like the API's errors, and closes the connection.
 """
 
+import array
 import asyncio
+import fcntl
 import functools
 import logging
 import resource
+import termios
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +49,7 @@ class ConnectionLimits:
     header_read_timeout: float
     max_header_bytes: int
     max_connections: int
+    keep_alive_timeout: float
 
 
 @functools.cache
@@ -63,7 +73,22 @@ def connection_limits() -> ConnectionLimits:
                 FD_RESERVE,
             )
             max_connections = affordable
-    return ConnectionLimits(search.header_read_timeout, search.max_header_bytes, max_connections)
+    return ConnectionLimits(
+        search.header_read_timeout, search.max_header_bytes, max_connections, search.keep_alive_timeout
+    )
+
+
+def unread_bytes(transport: asyncio.BaseTransport) -> int:
+    """Bytes the kernel holds for this connection that the event loop has not read yet (FIONREAD)."""
+    sock = transport.get_extra_info("socket")
+    if sock is None:
+        return 0
+    count = array.array("i", [0])
+    try:
+        fcntl.ioctl(sock.fileno(), termios.FIONREAD, count)
+    except (OSError, ValueError):  # closed meanwhile
+        return 0
+    return count[0]
 
 
 class SearchHttpProtocol(HttpToolsProtocol):
@@ -75,6 +100,8 @@ class SearchHttpProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.limits = connection_limits()
+        # Instead of uvicorn's --timeout-keep-alive, typed int there though call_later takes any number of seconds.
+        self.timeout_keep_alive = self.limits.keep_alive_timeout  # type: ignore[assignment]
         self.head_open = True  # the parser waits for (the rest of) a request head
         self.head_bytes = 0  # how much of that head has arrived
         self.head_timer: asyncio.TimerHandle | None = None
@@ -141,9 +168,20 @@ class SearchHttpProtocol(HttpToolsProtocol):
         self.message_ended = True
         super().on_message_complete()
 
+    def timeout_keep_alive_handler(self) -> None:
+        self.timeout_keep_alive_task = None
+        if unread_bytes(self.transport):  # a request came while the loop was busy: it is answered, not dropped
+            return
+        super().timeout_keep_alive_handler()
+
     def head_timed_out(self) -> None:
         self.head_timer = None
         if self.transport.is_closing():
+            return
+        if unread_bytes(self.transport):
+            # The client has sent more; the worker has not read it yet. Time the head again from now: a client
+            # dribbling bytes is still cut off, as its bytes are read as they come whenever the loop is not behind.
+            self.head_timer = self.loop.call_later(self.limits.header_read_timeout, self.head_timed_out)
             return
         if self.head_bytes:
             detail = f"the request head did not arrive within {self.limits.header_read_timeout:g} s"

@@ -1,5 +1,6 @@
 """Connection and body limits, against the start command as the image runs it, with raw sockets on loopback."""
 
+import asyncio
 import contextlib
 import json
 import os
@@ -9,11 +10,15 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+import uvloop
+from uvicorn.config import Config
+from uvicorn.server import ServerState
 
-from search_service.protocol import FD_RESERVE, connection_limits
+from search_service.protocol import FD_RESERVE, ConnectionLimits, SearchHttpProtocol, connection_limits
 from tests.conftest import ES_PASSWORD, ES_URL, REPO, free_port
 from tests.test_serve import image_command, wait_for
 
@@ -240,3 +245,84 @@ def test_connection_limit_stays_below_the_open_file_limit(configure_service, mon
         connection_limits.cache_clear()
 
     assert limits.max_connections == 1024 - 128 - FD_RESERVE
+
+
+def test_keep_alive_timeout_is_the_setting_not_uvicorns(configure_service):
+    configure_service(keep_alive_timeout=75)
+    connection_limits.cache_clear()
+    try:
+        protocol = SearchHttpProtocol(Config(app=answer_ok), ServerState(), {}, _loop=asyncio.new_event_loop())
+    finally:
+        connection_limits.cache_clear()
+        protocol.loop.close()
+
+    assert protocol.timeout_keep_alive == 75
+
+
+TIMER = 0.2  # both timeouts, in the starved-loop test
+REQUEST = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
+
+
+async def answer_ok(scope: Any, receive: Any, send: Any) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+async def answer_after_a_starved_loop(kept_alive: bool) -> bytes:
+    """A request whose bytes reach the kernel while the loop is busy in an I/O callback past both timers' deadlines:
+    what the client reads back (b"" if the connection was closed unanswered)."""
+    loop = asyncio.get_running_loop()
+    config = Config(app=answer_ok, lifespan="off")
+    config.load()
+    protocol = SearchHttpProtocol(config, ServerState(), {}, _loop=loop)
+    protocol.limits = ConnectionLimits(TIMER, MAX_HEADER_BYTES, MAX_CONNECTIONS, TIMER)
+    protocol.timeout_keep_alive = TIMER  # type: ignore[assignment]  # uvicorn types it int
+    with (
+        socket.create_server(("127.0.0.1", 0)) as listener,
+        socket.create_connection(listener.getsockname()) as client,
+    ):
+        accepted, _ = listener.accept()
+        client.setblocking(False)
+        await loop.connect_accepted_socket(lambda: protocol, accepted)
+        if kept_alive:  # one request answered first: the keep-alive timer runs
+            await loop.sock_sendall(client, REQUEST)
+            assert (await read_whole(loop, client)).startswith(b"HTTP/1.1 200")
+        busy = asyncio.Event()
+        wake, hog = socket.socketpair()
+        with wake, hog:
+
+            def starve() -> None:  # e.g. a burst's reads and responses, in the poll phase
+                loop.remove_reader(hog)
+                client.send(REQUEST)
+                time.sleep(TIMER * 2)
+                busy.set()
+
+            loop.add_reader(hog, starve)
+            wake.send(b"x")
+            await busy.wait()
+        answer = await read_whole(loop, client)
+        protocol.transport.close()
+        await asyncio.sleep(0)  # the transport lets go of the socket
+        return answer
+
+
+async def read_whole(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> bytes:
+    data = b""
+    with contextlib.suppress(ConnectionResetError):
+        while not data.endswith(b"ok"):
+            chunk = await asyncio.wait_for(loop.sock_recv(sock, 65536), 5)
+            if not chunk:
+                break
+            data += chunk
+    return data
+
+
+@pytest.mark.parametrize("kept_alive", [False, True], ids=["header timer", "keep-alive timer"])
+@pytest.mark.parametrize("loop_factory", [asyncio.new_event_loop, uvloop.new_event_loop], ids=["asyncio", "uvloop"])
+def test_request_that_arrived_while_the_loop_was_busy_is_answered(loop_factory, kept_alive):
+    """uvloop (scripts/serve's loop) runs due timers before it reads the sockets again: a timer that closed the
+    connection then dropped a whole request unanswered (issue 19)."""
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        answer = runner.run(answer_after_a_starved_loop(kept_alive))
+
+    assert answer.startswith(b"HTTP/1.1 200"), answer

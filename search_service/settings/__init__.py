@@ -108,7 +108,7 @@ SETTINGS_GROUPS: dict[str, tuple[str, ...]] = {
         "search_refusal_delay",
         "rate_limit_storage_url",
     ),
-    "HTTP connections": ("header_read_timeout", "max_header_bytes", "max_connections"),
+    "HTTP connections": ("header_read_timeout", "keep_alive_timeout", "max_header_bytes", "max_connections"),
     "Search page": ("search_page",),
     "Database and analytics": (
         "database_url",

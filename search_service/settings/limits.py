@@ -125,6 +125,19 @@ class LimitSettings(BaseModel):
         description="The largest request head (request line plus headers), in bytes; beyond, 431 "
         "`headers_too_large`. The longest valid URL is about 12 KB.",
     )
+    # An idle connection is closed by whichever side's timer ends first; if it is the server's, a client may be
+    # reusing the connection at that very moment and lose its request (RFC 9112 section 9.6). Longer than the
+    # clients' pools (httpx 5 s, aiohttp 15 s) and the proxies' idle timeouts (nginx upstream and AWS ALB 60 s),
+    # so that they close first; nginx's own default. An idle connection costs a descriptor, counted by MAX_CONNECTIONS.
+    keep_alive_timeout: float = Field(
+        default=75.0,
+        gt=0,
+        le=3_600,
+        description="Seconds an idle kept-alive connection stays open for the client's next request. Keep it above "
+        "the idle timeout of the clients' pools and of any proxy or load balancer in front (60 s for nginx and AWS "
+        "ALB), so that they close idle connections first: a connection the server closes just as a client reuses "
+        "it loses that request unanswered. Enforced by `scripts/serve` (uvicorn's own default is 5 s).",
+    )
     # Above the 1,000-connection burst one worker carries in the benchmarks; kept below the file-descriptor limit.
     max_connections: int = Field(
         default=2_000,
