@@ -1,6 +1,7 @@
 """/metrics: the series after a few requests, read with prometheus-client's own parser; who may read them; and
 the sums over several workers of the image's command."""
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -143,3 +144,28 @@ def test_two_workers_are_summed_and_served_on_the_metrics_port(fixture_index, tm
     assert value(found, duration, endpoint="/search", status="200") == 20
     assert value(found, "search_elasticsearch_request_duration_seconds_count", operation="_search") >= 20
     assert "Traceback" not in log_path.read_text()
+
+
+async def test_admission_shows_its_turns_limit_and_refusals(api, configure_service, slow_elasticsearch):
+    # One turn at a time and no queue: a search while another holds the turn is refused.
+    configure_service(
+        metrics_token=TOKEN,
+        elasticsearch_hosts=slow_elasticsearch,
+        search_concurrency_min=1,
+        search_concurrency_max=1,
+        search_queue_per_caller=0,
+        search_refusal_delay=0,
+    )
+    before = await scrape(api)
+    holder = asyncio.create_task(api.get("/search", params={"q": "json"}))
+    await asyncio.sleep(2.5)  # past the mapping read, which also takes the proxy's 2 s
+    assert (await api.get("/search", params={"q": "dump"})).status_code == 429
+    assert (await holder).status_code == 200
+    after = await scrape(api)
+
+    assert (
+        value(after, "search_admission_wait_seconds_count") - value(before, "search_admission_wait_seconds_count") == 1
+    )
+    refused = value(after, "search_admission_refused_total", reason="overloaded")
+    assert refused - value(before, "search_admission_refused_total", reason="overloaded") == 1
+    assert value(after, "search_admission_limit_units", lane="ordinary") == 1
