@@ -112,7 +112,7 @@ async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpRespo
     # too, priced on its own, and left out when there is no room for it now.
     suggestions: list[str] = []
     if cursor is None and params.q and _wants_did_you_mean(config, result):
-        async with admit_if_free(config, caller, spelling_cost(len(params.q.split()))) as room:
+        async with admit_if_free(config, caller, spelling_cost(params.q.split())) as room:
             if room:
                 suggestions = await _did_you_mean(client, config, params.q)
     # Rendered straight from Elasticsearch's answer: running every hit's source through the response

@@ -47,6 +47,9 @@ def test_scripts_and_opening_a_point_in_time_are_expensive():
     assert search_cost(plain, words=1, page=1, size=10, opens_point_in_time=True).expensive
 
 
-def test_the_spelling_call_costs_by_its_words():
-    assert spelling_cost(1).units < spelling_cost(5).units
-    assert spelling_cost(0).units > 0
+def test_the_spelling_call_costs_by_its_words_and_their_length():
+    assert not spelling_cost(["pyhton"]).expensive  # an ordinary typo
+    assert not spelling_cost(["jsn", "dumps", "indnet"]).expensive
+    # Long nonsense, the did-you-mean amplification of issue 19: into the lane, or left out when it is busy.
+    assert spelling_cost(["dfjnppckzvuxa", "fbfoktukcstkr", "oneqkuocfed", "csalmdmnjxwx"]).expensive
+    assert spelling_cost([]).units > 0
