@@ -9,6 +9,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,11 +28,12 @@ class Latency:
     errors: Counter[str]
 
 
-def victim(requests: int, deadline: float) -> Latency:
-    """The ordinary searches, one after the other (keep-alive), until `requests` or `deadline`."""
+def victim(requests: int, deadline: float, *, port: int = PORT, between: Callable[[], None] | None = None) -> Latency:
+    """The ordinary searches, one after the other (keep-alive), until `requests` or `deadline`; `between`, if
+    given, is called after each one, untimed (the fairness scenario's cursor walks and readings)."""
     times: list[float] = []
     errors: Counter[str] = Counter()
-    with httpx.Client(base_url=f"http://127.0.0.1:{PORT}", timeout=VICTIM_TIMEOUT) as client:
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=VICTIM_TIMEOUT) as client:
         for i in range(requests):
             if time.monotonic() > deadline:
                 break
@@ -45,6 +47,8 @@ def victim(requests: int, deadline: float) -> Latency:
             times.append((time.perf_counter() - started_at) * 1e3)
             if outcome != "200":
                 errors[outcome] += 1
+            if between is not None:
+                between()
     ordered = sorted(times)
     return Latency(
         median_ms=statistics.median(ordered),
