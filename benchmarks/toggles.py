@@ -65,23 +65,13 @@ VARIANTS = [
 ]
 
 
-def make_api_key(data: Path, env: dict[str, str], *, name: str = "bench", rate_limit: str | None = "") -> str:
-    """A search key in the database under `data`, without a rate limit of its own unless `rate_limit` says
-    (None: SEARCH_RATE_LIMIT's); the command prints it last."""
+def make_api_key(data: Path, env: dict[str, str]) -> str:
+    """A search key without a rate limit of its own, in the variant's database; the command prints it last."""
     manage = [sys.executable, "manage.py"]
     command_env = os.environ | env | {"DATA_DIR": str(data)}
     run([*manage, "migrate", "--verbosity", "0"], cwd=REPO, env=command_env)
     output = run(
-        [
-            *manage,
-            "create_api_key",
-            name,
-            "--scope",
-            "search",
-            *([] if rate_limit is None else ["--rate-limit", rate_limit]),
-        ],
-        cwd=REPO,
-        env=command_env,
+        [*manage, "create_api_key", "bench", "--scope", "search", "--rate-limit", ""], cwd=REPO, env=command_env
     )
     return output.strip().splitlines()[-1]
 
