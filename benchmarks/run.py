@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks import attack, features, indexing, toggles  # noqa: E402
+from benchmarks import attack, fairness, features, indexing, toggles  # noqa: E402
 from benchmarks.harness import (  # noqa: E402
     BIG_POOL,
     ES_URL,
@@ -380,9 +380,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
         "--only",
-        choices=["attack", "features", "indexing", "toggles"],
-        help="run only this scenario (attack: see benchmarks/attack/; features: benchmarks/features.py; "
-        "indexing: benchmarks/indexing.py; toggles: benchmarks/toggles.py)",
+        choices=["attack", "fairness", "features", "indexing", "toggles"],
+        help="run only this scenario (attack: see benchmarks/attack/; fairness: benchmarks/fairness/; "
+        "features: benchmarks/features.py; indexing: benchmarks/indexing.py; toggles: benchmarks/toggles.py)",
     )
     parser.add_argument("--seconds", type=int, default=30, help="duration of each wrk run")
     parser.add_argument("--connections", type=int, nargs="+", default=[16, 64])
@@ -390,6 +390,7 @@ def main() -> None:
     features.add_arguments(parser)
     toggles.add_arguments(parser)
     attack.add_arguments(parser)
+    fairness.add_arguments(parser)
     indexing.add_arguments(parser)
     args = parser.parse_args()
 
@@ -408,6 +409,8 @@ def main() -> None:
         toggles.run_from_arguments(args)
     if args.only in (None, "attack"):
         attack.run_from_arguments(args)
+    if args.only in (None, "fairness"):
+        fairness.run_from_arguments(args)
     if args.only in (None, "indexing"):
         indexing.run_from_arguments(args)
 
