@@ -9,7 +9,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,9 +27,8 @@ class Latency:
     errors: Counter[str]
 
 
-def victim(requests: int, deadline: float, *, port: int = PORT, between: Callable[[], None] | None = None) -> Latency:
-    """The ordinary searches, one after the other (keep-alive), until `requests` or `deadline`; `between`, if
-    given, is called after each one, untimed (the fairness scenario's cursor walks and readings)."""
+def victim(requests: int, deadline: float, *, port: int = PORT) -> Latency:
+    """The ordinary searches, one after the other (keep-alive), until `requests` or `deadline`."""
     times: list[float] = []
     errors: Counter[str] = Counter()
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=VICTIM_TIMEOUT) as client:
@@ -47,8 +45,6 @@ def victim(requests: int, deadline: float, *, port: int = PORT, between: Callabl
             times.append((time.perf_counter() - started_at) * 1e3)
             if outcome != "200":
                 errors[outcome] += 1
-            if between is not None:
-                between()
     ordered = sorted(times)
     return Latency(
         median_ms=statistics.median(ordered),

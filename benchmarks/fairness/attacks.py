@@ -5,8 +5,11 @@ import json
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,8 +70,10 @@ def attack(
     *,
     rate: float,
     seconds: int,
-    between: Any = None,
+    beside: Callable[[float, float], None] | None = None,
 ) -> AttackRun:
+    """The victim at rest, then under `requests` sent at `rate` for `seconds`; `beside(began, seconds)`, if given,
+    runs in a thread of its own meanwhile."""
     log(f"fairness: {name}: victim at rest")
     at_rest = victim(plan.VICTIMS_AT_REST, time.monotonic() + 60, port=plan.ATTACK_PORT)
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
@@ -80,10 +85,15 @@ def attack(
     log(f"fairness: {name}: {rate:g}/s for {seconds}s, the victim meanwhile")
     wall = time.monotonic()
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    thread = threading.Thread(target=beside, args=(wall, seconds)) if beside else None
     try:
+        if thread:
+            thread.start()
         time.sleep(min(3, seconds / 5))
-        under = victim(1_000_000, wall + seconds - 1, port=plan.ATTACK_PORT, between=between)
+        under = victim(1_000_000, wall + seconds - 1, port=plan.ATTACK_PORT)
         out, err = process.communicate(timeout=seconds + 120)
+        if thread:
+            thread.join(timeout=120)
     finally:
         if process.poll() is None:
             process.kill()
@@ -125,47 +135,42 @@ def did_you_mean() -> AttackRun:
     )
 
 
+@dataclass
 class Walks:
-    """The ordinary cursor walks beside attack (c) (page 1 -> 2 -> 3 by `next`, each from an address of its
-    own), a step at a time between the victim's searches, spread over the attack; and the open contexts."""
+    """The ordinary cursor walks beside attack (c): page 1 -> 2 -> 3 by `next`, each from an address of its own, in
+    a thread of its own, their starts spread over the attack; and the most open contexts read meanwhile."""
 
-    def __init__(self, seconds: float) -> None:
-        self.client = httpx.Client(base_url=f"http://127.0.0.1:{plan.ATTACK_PORT}", timeout=30)
-        self.steps = plan.PIT_WALKS * plan.WALK_PAGES
-        # The victim runs from 3 s into the attack to 1 s before its end; the walks leave a margin of 8 s besides.
-        self.interval = max(0.05, (seconds - 12) / self.steps)
-        self.next_step = time.monotonic()
-        self.next_reading = time.monotonic()
-        self.walk, self.page, self.cursor = 0, 0, ""
-        self.completed = 0
-        self.refusals: Counter[str] = Counter()
-        self.most_open = 0
+    outcomes: Counter[str] = field(default_factory=Counter)  # `completed`, or what cut a walk short
+    most_open: int = 0
 
-    def __call__(self) -> None:
-        now = time.monotonic()
-        if now >= self.next_reading:
-            self.most_open = max(self.most_open, open_contexts())
-            self.next_reading = now + 1
-        if self.walk >= plan.PIT_WALKS or now < self.next_step:
-            return
-        self.next_step = now + self.interval
-        q = VICTIM_QUERIES[self.walk % len(VICTIM_QUERIES)]
-        params = {"q": q} | ({"cursor": self.cursor} if self.page else {})
-        try:
-            answer = self.client.get("/search", params=params, headers={"X-Forwarded-For": f"10.7.0.{self.walk + 1}"})
-            result = outcome(answer)
-        except httpx.HTTPError as error:
-            answer, result = None, type(error).__name__
-        next_cursor = answer.json().get("next") if answer is not None and result == "200" else None
-        self.page += 1
-        if result != "200" or (next_cursor is None and self.page < plan.WALK_PAGES):
-            self.refusals[result if result != "200" else "no next cursor"] += 1
-            self.walk, self.page = self.walk + 1, 0
-        elif self.page == plan.WALK_PAGES:
-            self.completed += 1
-            self.walk, self.page = self.walk + 1, 0
-        else:
-            self.cursor = next_cursor or ""
+    def run(self, began: float, seconds: float) -> None:
+        spacing = (seconds - 10) / plan.PIT_WALKS
+        with ThreadPoolExecutor(plan.PIT_WALKS) as pool:
+            walks = [pool.submit(self._walk, k, began + 3 + k * spacing) for k in range(plan.PIT_WALKS)]
+            while time.monotonic() < began + seconds:
+                self.most_open = max(self.most_open, open_contexts())
+                time.sleep(1)
+            self.outcomes.update(walk.result() for walk in walks)
+
+    @staticmethod
+    def _walk(k: int, start: float) -> str:
+        time.sleep(max(0.0, start - time.monotonic()))
+        headers = {"X-Forwarded-For": f"10.7.0.{k + 1}"}
+        q = VICTIM_QUERIES[k % len(VICTIM_QUERIES)]
+        cursor = None
+        with httpx.Client(base_url=f"http://127.0.0.1:{plan.ATTACK_PORT}", timeout=30, headers=headers) as client:
+            for page in range(1, plan.WALK_PAGES + 1):
+                try:
+                    answer = client.get("/search", params={"q": q} | ({"cursor": cursor} if cursor else {}))
+                    result = outcome(answer)
+                except httpx.HTTPError as error:
+                    result = type(error).__name__
+                if result != "200":
+                    return f"{result} at page {page}"
+                cursor = answer.json().get("next")
+                if cursor is None and page < plan.WALK_PAGES:
+                    return f"no `next` after page {page}"
+        return "completed"
 
 
 def points_in_time() -> AttackRun:
@@ -184,16 +189,15 @@ def points_in_time() -> AttackRun:
         for i in range(plan.PIT_ADDRESSES)
     ]
     before = open_contexts()
-    walks = Walks(plan.PIT_SECONDS)
+    walks = Walks()
     describe = (
         f"the `next` of the first page of `q=json` replayed by {plan.PIT_ADDRESSES} addresses, "
         f"{plan.PIT_RATE:g}/s in all, for {plan.PIT_SECONDS} s; meanwhile {plan.PIT_WALKS} ordinary walks "
         f"(pages 1 → {plan.WALK_PAGES} by `next`, `q` one of the victim's queries) from 42 other addresses"
     )
     result = attack(
-        "(c) points in time", describe, requests, rate=plan.PIT_RATE, seconds=plan.PIT_SECONDS, between=walks
+        "(c) points in time", describe, requests, rate=plan.PIT_RATE, seconds=plan.PIT_SECONDS, beside=walks.run
     )
-    walks.client.close()
     after = open_contexts()
     time.sleep(10)
     result.extra = {
@@ -201,8 +205,6 @@ def points_in_time() -> AttackRun:
         "open contexts during (most)": walks.most_open,
         "open contexts at the end": after,
         "open contexts 10 s later": open_contexts(),
-        "walks completed": f"{walks.completed} of {plan.PIT_WALKS}",
-        "walks cut short": ", ".join(f"{k}: {n}" for k, n in walks.refusals.most_common()) or "none",
-        "walks not reached before the attack ended": plan.PIT_WALKS - walks.walk,
+        "walks": ", ".join(f"{k}: {n}" for k, n in walks.outcomes.most_common()),
     }
     return result
