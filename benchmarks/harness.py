@@ -23,6 +23,13 @@ OUT = REPO / "docs" / "benchmarks"
 ES_URL = "http://127.0.0.1:9200"
 ES_PASSWORD = os.environ.get("ELASTIC_PASSWORD", "changeme")
 INDEX = "documents"
+# The fields the direct `_search` bodies search, as the service's default SEARCH_FIELDS.
+FIELDS = ["qualname^3", "name^3", "summary^2", "signature", "docstring"]
+
+# The slow upstream: scripts/latency_proxy.py on PROXY_PORT delays every Elasticsearch answer UPSTREAM_DELAY s.
+PROXY_PORT = 9299
+UPSTREAM_DELAY = 3.0
+BIG_POOL = 1200  # > 1,000 concurrent upstream calls, each holding a connection for the whole delay
 
 # The environment of every server under test. The benchmark's virtualenv has opentelemetry-api (FastAPI
 # brings it); the service's image does not, so the client's no-op tracing is turned off to match it.
@@ -118,6 +125,28 @@ def started(server: Server) -> Iterator[int]:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@contextmanager
+def latency_proxy() -> Iterator[str]:
+    """scripts/latency_proxy.py in front of the local Elasticsearch until the block ends; yields its address."""
+    command = [
+        "scripts/latency_proxy.py",
+        "--listen",
+        f"127.0.0.1:{PROXY_PORT}",
+        "--upstream",
+        "127.0.0.1:9200",
+        "--delay",
+        str(UPSTREAM_DELAY),
+    ]
+    proxy = subprocess.Popen([sys.executable, *command], cwd=REPO, stdout=subprocess.DEVNULL)
+    commands_run.append(shlex.join(command))
+    try:
+        time.sleep(1)
+        yield f"http://127.0.0.1:{PROXY_PORT}"
+    finally:
+        proxy.terminate()
+        proxy.wait()
 
 
 def cpu_seconds(pid: int) -> float:

@@ -9,15 +9,12 @@ indexing.md. See docs/benchmarks.md.
 """
 
 import argparse
-import base64
 import json
 import re
 import resource
-import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,31 +23,30 @@ from urllib.parse import urlencode
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks import attack, features, indexing, toggles  # noqa: E402
+from benchmarks import attack, fairness, features, indexing, toggles  # noqa: E402
 from benchmarks.harness import (  # noqa: E402
-    ES_PASSWORD,
+    BIG_POOL,
     ES_URL,
+    FIELDS,
     INDEX,
     OUT,
     SERVICE_ENV,
+    UPSTREAM_DELAY,
     Server,
     commands_run,
     cpu_seconds,
     environment,
+    latency_proxy,
     load_demo_index,
     log,
     peak_rss_mb,
     run,
     started,
 )
+from benchmarks.hey import Burst, hey, hey_direct  # noqa: E402
 from benchmarks.workload import query_mix  # noqa: E402
 from benchmarks.wrk import WrkResult, wrk, wrk_script  # noqa: E402
 from search_service.query.body import build_search_body  # noqa: E402
-
-FIELDS = ["qualname^3", "name^3", "summary^2", "signature", "docstring"]
-PROXY_PORT = 9299
-UPSTREAM_DELAY = 3.0
-BIG_POOL = 1200  # > 1,000 concurrent upstream calls, each holding a connection for the whole delay
 
 
 def servers(upstream: str, pool: int) -> list[Server]:
@@ -82,27 +78,6 @@ def servers(upstream: str, pool: int) -> list[Server]:
 
 
 # ---- load generators and their output -------------------------------------------------------------
-
-
-@dataclass
-class Burst:
-    wall_s: float
-    ok: int
-    failed: int
-    slowest_s: float
-
-
-def hey(url: str, n: int, extra: list[str] | None = None) -> Burst:
-    """`hey -n N -c N`: starts all N requests at once; its Total is the wall time for all of them."""
-    out = run(["hey", "-n", str(n), "-c", str(n), "-t", "60", *(extra or []), url])
-    statuses = Counter({int(code): int(count) for code, count in re.findall(r"\[(\d+)\]\s+(\d+) responses", out)})
-    ok = statuses.get(200, 0)
-    return Burst(
-        wall_s=float(re.search(r"Total:\s+([\d.]+) secs", out).group(1)),  # type: ignore[union-attr]
-        ok=ok,
-        failed=n - ok,  # other statuses and connection errors alike
-        slowest_s=float(re.search(r"Slowest:\s+([\d.]+) secs", out).group(1)),  # type: ignore[union-attr]
-    )
 
 
 @dataclass
@@ -187,37 +162,13 @@ def overhead_scenario(scripts: dict[str, Path], seconds: int, connections: list[
 
 def slow_upstream_scenario(bursts: list[int]) -> dict[str, object]:
     """Every Elasticsearch answer delayed 3 s by the proxy; bursts of N requests started at once."""
-    proxy = subprocess.Popen(
-        [
-            sys.executable,
-            "scripts/latency_proxy.py",
-            "--listen",
-            f"127.0.0.1:{PROXY_PORT}",
-            "--upstream",
-            "127.0.0.1:9200",
-            "--delay",
-            str(UPSTREAM_DELAY),
-        ],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-    )
-    commands_run.append(
-        f"scripts/latency_proxy.py --listen 127.0.0.1:{PROXY_PORT} --upstream 127.0.0.1:9200 --delay {UPSTREAM_DELAY}"
-    )
-    upstream = f"http://127.0.0.1:{PROXY_PORT}"
     results: dict[str, object] = {}
-    try:
-        time.sleep(1)
-        body = json.dumps(build_search_body(query="json", page=1, size=10, fields=FIELDS))
-        auth = base64.b64encode(f"elastic:{ES_PASSWORD}".encode()).decode()
+    with latency_proxy() as upstream:
+        body = build_search_body(query="json", page=1, size=10, fields=FIELDS)
         harness: dict[int, Burst] = {}
         for n in bursts:
             log(f"slow upstream: harness check, {n} at once straight through the proxy")
-            harness[n] = hey(
-                f"{upstream}/{INDEX}/_search",
-                n,
-                ["-m", "POST", "-T", "application/json", "-H", f"Authorization: Basic {auth}", "-d", body],
-            )
+            harness[n] = hey_direct(upstream, n, body)
         results["harness"] = harness
         per_server: dict[str, dict[str, object]] = {}
         rss: dict[str, float] = {}
@@ -236,9 +187,6 @@ def slow_upstream_scenario(bursts: list[int]) -> dict[str, object]:
             per_server[server.name] = entry
         results["servers"] = per_server
         results["rss_mb"] = rss
-    finally:
-        proxy.terminate()
-        proxy.wait()
     return results
 
 
@@ -432,9 +380,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
         "--only",
-        choices=["attack", "features", "indexing", "toggles"],
-        help="run only this scenario (attack: see benchmarks/attack/; features: benchmarks/features.py; "
-        "indexing: benchmarks/indexing.py; toggles: benchmarks/toggles.py)",
+        choices=["attack", "fairness", "features", "indexing", "toggles"],
+        help="run only this scenario (attack: see benchmarks/attack/; fairness: benchmarks/fairness/; "
+        "features: benchmarks/features.py; indexing: benchmarks/indexing.py; toggles: benchmarks/toggles.py)",
     )
     parser.add_argument("--seconds", type=int, default=30, help="duration of each wrk run")
     parser.add_argument("--connections", type=int, nargs="+", default=[16, 64])
@@ -442,6 +390,7 @@ def main() -> None:
     features.add_arguments(parser)
     toggles.add_arguments(parser)
     attack.add_arguments(parser)
+    fairness.add_arguments(parser)
     indexing.add_arguments(parser)
     args = parser.parse_args()
 
@@ -460,6 +409,8 @@ def main() -> None:
         toggles.run_from_arguments(args)
     if args.only in (None, "attack"):
         attack.run_from_arguments(args)
+    if args.only in (None, "fairness"):
+        fairness.run_from_arguments(args)
     if args.only in (None, "indexing"):
         indexing.run_from_arguments(args)
 

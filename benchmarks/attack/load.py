@@ -27,11 +27,11 @@ class Latency:
     errors: Counter[str]
 
 
-def victim(requests: int, deadline: float) -> Latency:
+def victim(requests: int, deadline: float, *, port: int = PORT) -> Latency:
     """The ordinary searches, one after the other (keep-alive), until `requests` or `deadline`."""
     times: list[float] = []
     errors: Counter[str] = Counter()
-    with httpx.Client(base_url=f"http://127.0.0.1:{PORT}", timeout=VICTIM_TIMEOUT) as client:
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=VICTIM_TIMEOUT) as client:
         for i in range(requests):
             if time.monotonic() > deadline:
                 break
