@@ -139,7 +139,7 @@ def write_fairness_report(
         lines.append(f"Skipped: {cost['skipped']}.")
     else:
         lines += [
-            f"`search_service.admission.{cost['entry']}`, entered and left {cost['n']:,} times in one event loop "
+            f"`{cost['entry']}`, entered and left {cost['n']:,} times in one event loop "
             f"for a cheap search (arguments: {', '.join(cost['arguments'])}; 100 callers in turn): "
             f"**{cost['us']:.2f} µs** per request (an empty async context manager: {cost['empty_us']:.2f} µs; "
             f"target ≤ 20 µs: {_check(cost['us'] <= 20)}).",
