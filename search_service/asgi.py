@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import django
+import orjson
 from django.conf import settings
 from django.core import signals
 from django.core.exceptions import RequestAborted
@@ -14,6 +15,8 @@ from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import set_script_prefix
 
+from search_service.admission.callers import Refused, delay_refusal
+from search_service.admission.door import passes_door, through_door
 from search_service.elastic import close_client
 
 # A request allocates a few hundred container objects, nearly all freed by reference counting as it ends.
@@ -90,6 +93,17 @@ class SearchASGIHandler(ASGIHandler):
             body_file = await self.read_body(receive)
         except RequestAborted:
             return
+        config = settings.SEARCH
+        if not passes_door(config, scope):
+            await self.answer(scope, receive, send, body_file)
+            return
+        try:
+            async with through_door(config, scope, asyncio.get_running_loop()):
+                await self.answer(scope, receive, send, body_file)
+        except Refused as refused:
+            await self.refuse_at_door(scope, send, refused, config.search_refusal_delay)
+
+    async def answer(self, scope: Any, receive: Any, send: Any, body_file: Any) -> None:
         set_script_prefix(get_script_prefix(scope))
         await signals.request_started.asend(sender=self.__class__, scope=scope)
         request, response = self.create_request(scope, body_file)
@@ -103,6 +117,34 @@ class SearchASGIHandler(ASGIHandler):
             response.close()
         body_file.close()
 
+    async def refuse_at_door(self, scope: Any, send: Any, refused: Refused, delay: float) -> None:
+        """429 `overloaded` for a search that found no turn at the door (admission/door.py), held back as every
+        refusal is, with the access line and the metric the middlewares would have written."""
+        from search_service.metrics.series import observe_refusal
+
+        observe_refusal(refused.code)
+        await delay_refusal(refused, delay)
+        body = orjson.dumps({"error": refused.code, "detail": refused.detail})
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", b"%d" % len(body)),
+            (b"retry-after", str(refused.retry_after).encode()),
+        ]
+        self.log_unseen(scope, headers, 429)
+        with contextlib.suppress(asyncio.CancelledError):
+            await send({"type": "http.response.start", "status": 429, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+
+    def log_unseen(self, scope: Any, headers: list[tuple[bytes, bytes]], status: int) -> None:
+        """The access line, and the request id header, of a request answered before Django saw it."""
+        if settings.SEARCH.search_access_log:
+            from search_service.access_log import log_refused_body, request_id  # imports models: after setup
+
+            sent_id = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+            the_id = request_id(sent_id or None)
+            headers.append((b"x-request-id", the_id.encode()))
+            log_refused_body(scope, the_id, status)
+
     async def refuse_body(self, scope: Any, send: Any) -> None:
         """413, and the connection closed, so the server stops reading what the client still sends."""
         headers = [
@@ -110,13 +152,7 @@ class SearchASGIHandler(ASGIHandler):
             (b"content-length", b"%d" % len(BODY_NOT_ALLOWED)),
             (b"connection", b"close"),
         ]
-        if settings.SEARCH.search_access_log:  # the line and the id the middleware would have given it
-            from search_service.access_log import log_refused_body, request_id  # imports models: after setup
-
-            sent_id = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-            the_id = request_id(sent_id or None)
-            headers.append((b"x-request-id", the_id.encode()))
-            log_refused_body(scope, the_id, 413)
+        self.log_unseen(scope, headers, 413)
         with contextlib.suppress(asyncio.CancelledError):  # the client left while we were sending
             await send({"type": "http.response.start", "status": 413, "headers": headers})
             await send({"type": "http.response.body", "body": BODY_NOT_ALLOWED})

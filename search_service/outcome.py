@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 from django.http import HttpRequest
 
+from search_service.admission.door import DOOR_WAIT
+
 _OUTCOME = "_search_outcome"
 _QUEUE_WAIT = "_admission_wait"
 
@@ -31,5 +33,9 @@ def note_queue_wait(request: HttpRequest, seconds: float) -> None:
 
 
 def queue_wait_of(request: HttpRequest) -> float | None:
-    seconds: float | None = getattr(request, _QUEUE_WAIT, None)
-    return seconds
+    """The seconds it waited at the door (admission/door.py) and for Elasticsearch (gate.py); None if neither."""
+    at_gate: float | None = getattr(request, _QUEUE_WAIT, None)
+    at_door: float | None = getattr(request, "scope", {}).get(DOOR_WAIT)
+    if at_gate is None and at_door is None:
+        return None
+    return (at_gate or 0.0) + (at_door or 0.0)

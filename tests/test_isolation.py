@@ -3,6 +3,9 @@
 import asyncio
 import time
 
+import httpx
+
+from config.asgi import application
 from tests.test_search_errors import assert_error
 
 WILDCARD = {"q": "dump*"}
@@ -115,3 +118,50 @@ async def test_past_the_callers_queue_it_is_overloaded_while_another_caller_stil
     other = await api.get("/search", params={"q": "json"})
     assert other.status_code == 200
     assert [(await holder).status_code, (await queued).status_code] == [200, 200]
+
+
+async def test_a_light_caller_walks_past_a_heavy_callers_backlog_at_the_door(
+    api, slow_elasticsearch, configure_service
+):
+    # Four searches at a time (every answer takes 2 s): a backend's 8 fill them and queue 4 at the door.
+    configure_service(elasticsearch_hosts=slow_elasticsearch, search_concurrency_min=4, search_concurrency_max=4)
+    assert (await api.get("/search", params={"q": "json"})).status_code == 200  # the mapping read, once
+    heavy = [asyncio.create_task(api.get("/search", params={"q": "json", "page": i % 3 + 1})) for i in range(8)]
+    await asyncio.sleep(0.3)
+    light_client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=application, client=("198.51.100.7", 4000)), base_url="http://localhost"
+    )
+    started = time.monotonic()
+
+    async with light_client:
+        light = await light_client.get("/search", params={"q": "dump"})
+
+    assert light.status_code == 200
+    assert time.monotonic() - started < 3.5  # one upstream answer's time: it did not wait for a turn
+    assert sum(not task.done() for task in heavy) >= 4  # the backlog was still waiting
+    assert [answer.status_code for answer in await asyncio.gather(*heavy)] == [200] * 8
+
+
+async def test_refused_at_the_door_is_a_json_429_with_retry_after_and_an_access_line(
+    api, slow_elasticsearch, configure_service, caplog
+):
+    configure_service(
+        elasticsearch_hosts=slow_elasticsearch,
+        search_concurrency_min=1,
+        search_concurrency_max=1,
+        search_queue_per_caller=0,
+        search_refusal_delay=0,
+        search_access_log=True,
+    )
+    holder = asyncio.create_task(api.get("/search", params={"q": "json"}))
+    await asyncio.sleep(0.3)
+
+    refused = await api.get("/search", params={"q": "dump"}, headers={"X-Request-ID": "door-refusal"})
+
+    body = assert_error(refused, 429, "overloaded")
+    assert "0 searches waiting" in body["detail"]
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert refused.headers["X-Request-ID"] == "door-refusal"
+    assert any("door-refusal" in str(getattr(r, "access", "")) for r in caplog.records)
+    assert (await api.get("/health")).status_code == 200  # probes never wait at the door
+    assert (await holder).status_code == 200

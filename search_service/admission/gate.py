@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from search_service.admission.callers import Refused, delay_refusal
 from search_service.admission.cost import Cost
+from search_service.admission.door import current_door
 from search_service.admission.fair_queue import FairScheduler, FixedLimit, Ticket
 from search_service.admission.limiter import AdaptiveLimit
 from search_service.admission.rate_limits import RateLimit
@@ -85,6 +86,12 @@ def admission_for(config: ServiceSettings) -> Admission:
     return _current[2]
 
 
+def _lanes(admission: Admission) -> dict[str, FairScheduler]:
+    lanes = {"ordinary": admission.ordinary, "expensive": admission.expensive}
+    door = current_door()
+    return lanes if door is None else {"door": door, **lanes}
+
+
 def _lane(admission: Admission, cost: Cost) -> tuple[FairScheduler, float]:
     # In the lane every request is one turn: its cost already put it there.
     return (admission.expensive, 1.0) if cost.expensive else (admission.ordinary, cost.units)
@@ -107,14 +114,14 @@ async def admit(config: ServiceSettings, caller: str, cost: Cost) -> AsyncIterat
         observe_refusal(refused.code)
         await delay_refusal(refused, config.search_refusal_delay)
         raise
-    observe_admission(admission.ordinary, admission.expensive, ticket.waited)
+    observe_admission(_lanes(admission), ticket.waited)
     ok = False
     try:
         yield ticket
         ok = True
     finally:
         scheduler.release(ticket, ok=ok)
-        observe_admission(admission.ordinary, admission.expensive, None)
+        observe_admission(_lanes(admission), None)
 
 
 @asynccontextmanager

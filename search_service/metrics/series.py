@@ -6,6 +6,7 @@ before this module is imported, which is why the series are made here, at import
 """
 
 import time
+from collections.abc import Mapping
 from typing import Protocol
 
 from prometheus_client import Counter, Gauge, Histogram
@@ -45,7 +46,7 @@ ANALYTICS_FAILED_WRITES = Counter(
 )
 ADMISSION_QUEUED = Gauge(
     "search_admission_queued",
-    "Requests waiting for a turn (admission/), by lane",
+    "Requests waiting for a turn (admission/), by lane: door (to be worked on), ordinary, expensive (at Elasticsearch)",
     ["lane"],
     multiprocess_mode="livesum",
 )
@@ -117,7 +118,7 @@ LANE_GAUGE_INTERVAL = 0.1
 _next_lane_update = 0.0
 
 
-def observe_admission(ordinary: LaneCounts, expensive: LaneCounts, waited: float | None) -> None:
+def observe_admission(lanes: Mapping[str, LaneCounts], waited: float | None) -> None:
     """The lanes' state after a turn was taken or given back; `waited`, the seconds a turn took to come."""
     global _next_lane_update
     if waited is not None:
@@ -126,7 +127,7 @@ def observe_admission(ordinary: LaneCounts, expensive: LaneCounts, waited: float
     if now < _next_lane_update:
         return
     _next_lane_update = now + LANE_GAUGE_INTERVAL
-    for name, lane in (("ordinary", ordinary), ("expensive", expensive)):
+    for name, lane in lanes.items():
         children = _lane_children.get(name)
         if children is None:
             children = _lane_children[name] = (
