@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.http import HttpRequest
 
-from search_service.admission.door import DOOR_WAIT
+from search_service.admission.door import DOOR_WAIT, GATE_WAIT
 
 _OUTCOME = "_search_outcome"
 _QUEUE_WAIT = "_admission_wait"
@@ -30,6 +30,9 @@ def outcome_of(request: HttpRequest) -> SearchOutcome | None:
 def note_queue_wait(request: HttpRequest, seconds: float) -> None:
     """Called by a view once admission gave it a turn (admission/gate.py): the seconds it waited."""
     setattr(request, _QUEUE_WAIT, seconds)
+    scope = getattr(request, "scope", None)
+    if scope is not None:
+        scope[GATE_WAIT] = seconds
 
 
 def queue_wait_of(request: HttpRequest) -> float | None:

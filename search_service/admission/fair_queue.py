@@ -125,8 +125,9 @@ class FairScheduler:
         now = time.monotonic()
         return self._start(caller, state, units, now, now)
 
-    def release(self, ticket: Ticket, *, ok: bool) -> None:
-        """The work of `ticket` is done; `ok` when Elasticsearch answered (its latency is then a sample)."""
+    def release(self, ticket: Ticket, *, ok: bool, waited_inside: float = 0.0) -> None:
+        """The work of `ticket` is done; `ok` when it succeeded (its latency is then a sample, less `waited_inside`:
+        time spent waiting in another queue, which says nothing about this one's capacity)."""
         self.in_flight = max(0.0, self.in_flight - ticket.units)
         state = self._callers.get(ticket.caller)
         if state is not None:
@@ -134,7 +135,7 @@ class FairScheduler:
             self._forget_if_idle(ticket.caller, state)
         if ok:
             now = time.monotonic()
-            per_unit = (now - ticket.started) / max(ticket.units, 0.1)
+            per_unit = max(0.0, now - ticket.started - waited_inside) / max(ticket.units, 0.1)
             self._seconds_per_unit += (per_unit - self._seconds_per_unit) / 10 if self._seconds_per_unit else per_unit
             self.capacity.sample(per_unit, in_flight=ticket.in_flight_at_start, now=now)
         self._dispatch()

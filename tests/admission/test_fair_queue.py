@@ -154,3 +154,21 @@ async def test_try_acquire_gives_a_turn_only_when_there_is_room():
     assert fair.try_acquire("b", 1) is None
     fair.release(held, ok=True)
     assert fair.try_acquire("b", 1) is not None
+
+
+async def test_time_spent_waiting_elsewhere_is_not_taken_for_this_queues_latency():
+    class Recording(FixedLimit):
+        samples: list[float]
+
+        def sample(self, seconds_per_unit: float, *, in_flight: float, now: float) -> None:
+            self.samples.append(seconds_per_unit)
+
+    limit = Recording(4)
+    limit.samples = []
+    fair = FairScheduler(limit, queue_per_caller=1, wait=1)
+    ticket = await fair.acquire("a", 1)
+    await asyncio.sleep(0.05)
+
+    fair.release(ticket, ok=True, waited_inside=0.05)
+
+    assert limit.samples[0] < 0.01
