@@ -326,3 +326,55 @@ def test_request_that_arrived_while_the_loop_was_busy_is_answered(loop_factory, 
         answer = runner.run(answer_after_a_starved_loop(kept_alive))
 
     assert answer.startswith(b"HTTP/1.1 200"), answer
+
+
+WEBSOCKET_HANDSHAKE = (
+    b"GET /search?q=json HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+)
+
+
+def test_a_websocket_handshake_is_a_json_400_not_a_500(server):
+    # The server fixture fails at teardown if any Traceback reached the log.
+    for _ in range(20):
+        with server.connect() as sock:
+            sock.sendall(WEBSOCKET_HANDSHAKE)
+            status, headers, body = read_response(sock)
+            assert status == 400
+            assert headers["content-type"] == "application/json"
+            assert json.loads(body)["error"] == "websocket_not_supported"
+    with server.connect() as sock:  # and the worker serves as before
+        sock.sendall(b"GET /search?q=json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert read_response(sock)[0] == 200
+
+
+async def test_a_websocket_scope_is_refused_with_the_access_line_and_no_exception():
+    from config.asgi import application
+
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "websocket.connect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "websocket",
+        "path": "/search",
+        "headers": [(b"x-request-id", b"ws-refusal")],
+        "client": ("127.0.0.1", 5000),
+        "extensions": {"websocket.http.response": {}},
+    }
+    await application(scope, receive, send)
+
+    assert [message["type"] for message in sent] == ["websocket.http.response.start", "websocket.http.response.body"]
+    assert sent[0]["status"] == 400
+    assert json.loads(sent[1]["body"])["error"] == "websocket_not_supported"
+    without_extension: list[dict[str, Any]] = []
+
+    async def send_plain(message: dict[str, Any]) -> None:
+        without_extension.append(message)
+
+    await application({**scope, "extensions": {}}, receive, send_plain)
+    assert without_extension == [{"type": "websocket.close", "code": 1008}]
