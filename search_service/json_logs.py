@@ -7,6 +7,8 @@ from typing import Any
 
 import orjson
 
+LINE_SEPARATORS = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029"})
+
 
 class JsonFormatter(logging.Formatter):
     """A record as one JSON object on one line: an access record's fields, or any other record's level, logger and
@@ -21,4 +23,6 @@ class JsonFormatter(logging.Formatter):
             line = {"time": moment, "level": record.levelname, "logger": record.name, "message": record.getMessage()}
             if record.exc_info:
                 line["exception"] = self.formatException(record.exc_info)
-        return orjson.dumps(line, default=str).decode()
+        # JSON allows U+2028 and U+2029 raw, but many log tools (and JavaScript before ES2019) read them as line
+        # breaks: a path or `q` holding one made one record read as three lines. Escaped, the line is one line.
+        return orjson.dumps(line, default=str).decode().translate(LINE_SEPARATORS)

@@ -67,6 +67,19 @@ async def test_a_search_is_one_json_line_with_its_id_timing_and_what_it_found(ap
     assert entry["api_key_prefix"] is None
 
 
+async def test_line_separators_in_a_path_or_query_stay_on_one_line(api, configure_service, access_log):
+    configure_service(search_access_log_query_text=True)
+    await api.get("/search\u2028x", params={"q": "json\u2028dump\u2029load"})
+    await api.get("/search", params={"q": "json\u2028dump\u2029load"})
+
+    assert len(access_log) == 2
+    for line in access_log:
+        assert "\u2028" not in line
+        assert "\u2029" not in line
+        assert len(line.splitlines()) == 1  # str.splitlines, like many log tools, breaks at U+2028
+    assert json.loads(access_log[1])["query"] == "json\u2028dump\u2029load"  # the text itself is kept
+
+
 @pytest.mark.parametrize("sent", [None, "", "a b", "x" * 129, "id\nInjected: 1", "é"])
 async def test_an_unusable_request_id_is_replaced_by_a_new_one(api, access_log, sent):
     headers = {} if sent is None else {"X-Request-ID": sent.encode()}
