@@ -5,6 +5,7 @@ from collections.abc import Awaitable, Callable
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.cache import patch_vary_headers
 from django.utils.decorators import async_only_middleware
 
 from search_service.admission import (
@@ -58,6 +59,12 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 JSON_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
+# Answers no cache may keep: reports and series for operators only, and errors (a 429 or 503 stored by a proxy
+# would be served to callers who were never refused).
+NOT_STORED_PATHS = ("/analytics/", "/metrics")
+NOT_STORED = "no-store"
+# Answers that depend on who asked: a shared cache must keep them apart by these headers, or not at all.
+CREDENTIAL_HEADERS = ("Authorization", "X-API-Key")
 
 
 @async_only_middleware
@@ -76,9 +83,21 @@ def security_headers_middleware(
             "application/json"
         ):
             response["Content-Security-Policy"] = JSON_CONTENT_SECURITY_POLICY
+        set_caching(request, response)
         return response
 
     return middleware
+
+
+def set_caching(request: HttpRequest, response: HttpResponse) -> None:
+    """Cache-Control and Vary where a cache could otherwise serve one caller's answer to another. Anonymous search
+    answers are left as they are: the same for everyone."""
+    if response.status_code >= 400 or request.path.startswith(NOT_STORED_PATHS):
+        response["Cache-Control"] = NOT_STORED
+    elif any(header in request.headers for header in CREDENTIAL_HEADERS) and "Cache-Control" not in response:
+        response["Cache-Control"] = "private"
+    if any(header in request.headers for header in CREDENTIAL_HEADERS) or request.path.startswith(NOT_STORED_PATHS):
+        patch_vary_headers(response, CREDENTIAL_HEADERS)
 
 
 @async_only_middleware

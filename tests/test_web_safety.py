@@ -80,3 +80,29 @@ async def test_a_crash_answers_without_a_traceback_or_a_setting(api, monkeypatch
     assert response.json() == {"error": "internal_error", "detail": "An unexpected error occurred"}
     for leaked in ("Traceback", "secret internals", settings.SECRET_KEY, "elastic"):
         assert leaked not in response.text
+
+
+async def test_errors_reports_and_metrics_are_never_stored_by_a_cache(api, configure_service):
+    configure_service(analytics_token="analytics-token-for-tests-0123", metrics_token="metrics-token-for-tests-0123")
+    answers = [
+        await api.get("/search", params={"size": -1}),  # 422
+        await api.get("/nothing-here"),  # 404
+        await api.get("/analytics/recorder", headers={"Authorization": "Bearer analytics-token-for-tests-0123"}),
+        await api.get("/metrics", headers={"Authorization": "Bearer metrics-token-for-tests-0123"}),
+        await api.get("/metrics"),  # 401
+    ]
+    for answer in answers:
+        assert answer.headers["Cache-Control"] == "no-store", (answer.request.url, answer.status_code)
+    for answer in answers[2:]:
+        assert {"Authorization", "X-API-Key"} <= {v.strip() for v in answer.headers["Vary"].split(",")}
+
+
+async def test_an_answer_to_a_key_is_private_and_varies_by_the_key_an_anonymous_one_is_left_alone(api):
+    anonymous = await api.get("/search", params={"q": "json"})
+    assert anonymous.status_code == 200
+    assert "Cache-Control" not in anonymous.headers
+
+    keyed = await api.get("/search", params={"q": "json"}, headers={"X-API-Key": "sk_not_a_real_key_0000000000"})
+
+    assert keyed.headers["Cache-Control"] in {"private", "no-store"}  # 200 if keys are optional, else an error
+    assert {"Authorization", "X-API-Key"} <= {v.strip() for v in keyed.headers["Vary"].split(",")}
