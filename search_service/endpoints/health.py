@@ -23,9 +23,11 @@ READY_ERRORS = {code: ErrorResponse for code in (401, 500, 502, 503, 504)}
 
 
 @router.get("/health", response=HealthResponse, summary="Liveness: the process serves requests")
-def health(request: HttpRequest) -> HealthResponse:
-    # Deliberately sync and I/O-free: a liveness probe must not fail because Elasticsearch is down,
-    # or the orchestrator restarts healthy workers in a loop.
+async def health(request: HttpRequest) -> HealthResponse:
+    # I/O-free, so that a liveness probe cannot fail because Elasticsearch or the database is down or slow (the
+    # orchestrator would restart healthy workers in a loop); and async, because a sync view runs in the one thread
+    # asgiref keeps for sync code, which the database work shares: a stalled disk or a 4-s analytics report held
+    # /health for as long (issue 20).
     return HealthResponse(status="ok")
 
 
