@@ -16,6 +16,9 @@ from search_service.keys.auth import authenticated_key
 from search_service.outcome import outcome_of
 
 RECORDED_PATHS = frozenset({"/search"})
+# Refused before any search was made (no key or a bad one, forbidden, too large, too many): not searches, and
+# stored as rows they let anyone without a key fill the database (issue 20). The metrics count them by status.
+NOT_RECORDED_STATUSES = frozenset({401, 403, 413, 429, 431})
 
 
 @async_only_middleware
@@ -28,6 +31,8 @@ def search_analytics_middleware(
             return await get_response(request)
         began = time.perf_counter()
         response = await get_response(request)
+        if response.status_code in NOT_RECORDED_STATUSES:
+            return response
         row = search_row(
             request.GET,
             status=response.status_code,

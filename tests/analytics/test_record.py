@@ -1,5 +1,6 @@
 """analytics/record.py: a request to /search as a row. Pure."""
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,7 +25,9 @@ def row(query_string: str, **overrides: Any) -> dict[str, Any]:
 
 def test_query_text_is_grouped_by_case_and_spacing():
     assert normalize_query("  JSON\t Dumps \n") == "json dumps"
-    assert normalize_query("x" * 5_000) == "x" * 1_000
+    assert normalize_query("x" * 5_000) == "x" * 400
+    assert normalize_query("é" * 1_000) == "é" * 200  # bytes, not characters: two each
+    assert normalize_query("a\x00b\x1bc\x7fd\x9fe") == "abcde"
 
 
 def test_a_search_that_found_something():
@@ -61,6 +64,18 @@ def test_hostile_parameters_are_bounded():
     hostile = row("q=x&page=99999999999999999999&mode=" + "m" * 100 + "&filter=" + "f" * 2_000)
     assert hostile["page"] is None
     assert len(hostile["mode"]) == 16
-    assert len(hostile["filters"][0]) == 512
+    assert len(hostile["filters"][0]) == 32
     assert row("q=x&cursor=abc&page=1")["page"] is None  # a cursor page has no page number
     assert row("q=x")["page"] == 1
+
+
+def test_the_largest_request_makes_a_row_under_a_kilobyte():
+    # 1,000 four-byte characters of q and 64 filters of 512 control characters and four-byte ones.
+    query = "q=" + "%F0%9F%98%80" * 1_000 + "".join("&filter=" + "%01%F0%9F%98%80" * 256 for _ in range(64))
+    largest = row(query)
+
+    size = len(json.dumps(largest, default=str, ensure_ascii=False).encode())
+
+    assert size < 1_024
+    assert len(largest["filters"]) == 8
+    assert all("\x01" not in value for value in largest["filters"])

@@ -58,6 +58,14 @@ async def test_recording_off_writes_nothing(api, configure_service):
     assert await search_and_write(api, "json", "nothingmatchesthis") == []
 
 
+async def test_requests_refused_before_any_search_are_not_rows(api, configure_service):
+    # Without a key where keys are required: 401, counted by the metrics, never stored (a way to fill the disk).
+    configure_service(search_analytics=True, search_require_api_key=True)
+    await api.get("/search", params={"q": "x" * 1_000, "filter": ["kind:" + "f" * 500] * 64})
+    await api.get("/search", params={"q": "json"}, headers={"X-API-Key": "sk_made_up_0000000000000000"})
+    assert await search_and_write(api) == []
+
+
 async def test_other_endpoints_are_not_recorded(api, configure_service):
     configure_service(search_analytics=True)
     await api.get("/suggest", params={"prefix": "js"})
