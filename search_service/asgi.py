@@ -100,7 +100,7 @@ class SearchASGIHandler(ASGIHandler):
             await self.answer(scope, receive, send, body_file)
             return
         try:
-            async with through_door(config, scope, asyncio.get_running_loop()):
+            async with through_door(config, scope):
                 await self.answer(scope, receive, send, body_file)
         except Refused as refused:
             await self.refuse_at_door(scope, send, refused, config.search_refusal_delay)

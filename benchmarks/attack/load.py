@@ -15,8 +15,9 @@ from pathlib import Path
 import httpx
 
 from benchmarks.attack.plan import PORT, SINGLE_ATTACKER, VICTIM_ADDRESSES, VICTIM_QUERIES, VICTIM_TIMEOUT
-from benchmarks.attack.queries import Candidate, outcome_of
+from benchmarks.attack.queries import Candidate
 from benchmarks.harness import commands_run, cpu_seconds, log
+from benchmarks.outcomes import outcome_of
 
 
 @dataclass

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 import httpx
 
 from benchmarks.attack.plan import PORT, PROBE_REPEATS
+from benchmarks.outcomes import outcome_of
 from search_service.demo import stdlib_documents
 from search_service.query.policy import QueryPolicy, QueryRefused, check_query
 
@@ -88,13 +89,3 @@ def probe(candidates: list[Candidate], policy: QueryPolicy) -> list[Probe]:
                 time.sleep(0.6)  # under SEARCH_EXPENSIVE_RATE_LIMIT even if it counted all probes as one
             probes.append(Probe(candidate, statistics.median(times), ", ".join(sorted(statuses))))
     return sorted(probes, key=lambda p: -p.median_ms if p.accepted else float("inf"))
-
-
-def outcome_of(answer: httpx.Response) -> str:
-    if answer.status_code == 200:
-        return "200"
-    try:
-        code = answer.json().get("error", "")
-    except ValueError:
-        code = ""
-    return f"{answer.status_code} {code}".strip()

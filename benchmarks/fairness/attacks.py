@@ -19,8 +19,8 @@ import httpx
 from benchmarks.attack.load import Latency, victim
 from benchmarks.attack.plan import AUTH, VICTIM_QUERIES
 from benchmarks.fairness import plan
-from benchmarks.fairness.sender import outcome
 from benchmarks.harness import ES_URL, REPO, commands_run, log, run
+from benchmarks.outcomes import outcome_of
 
 
 def make_keys(data: Path, env: dict[str, str], count: int) -> list[str]:
@@ -162,7 +162,7 @@ class Walks:
             for page in range(1, plan.WALK_PAGES + 1):
                 try:
                     answer = client.get("/search", params={"q": q} | ({"cursor": cursor} if cursor else {}))
-                    result = outcome(answer)
+                    result = outcome_of(answer)
                 except httpx.HTTPError as error:
                     result = type(error).__name__
                 if result != "200":

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import httpx
 
 from benchmarks.fairness import plan
-from benchmarks.fairness.sender import keep_alive_bursts, outcome
+from benchmarks.fairness.sender import keep_alive_bursts
 from benchmarks.harness import commands_run, log
+from benchmarks.outcomes import outcome_of
 
 HOG = [sys.executable, "-c", "while True: pass"]
 
@@ -84,7 +85,7 @@ def deep_walk(port: int) -> DeepWalk:
             params: dict[str, str | int] = {"size": plan.DEEP_SIZE} | ({"cursor": cursor} if cursor else {})
             try:
                 answer = client.get("/search", params=params)
-                result = outcome(answer)
+                result = outcome_of(answer)
             except httpx.HTTPError as error:
                 result = type(error).__name__
             if result != "200":

@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import json
 import statistics
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -20,19 +21,12 @@ from typing import Any
 
 import httpx
 
+# Run as a script: the repository on the path, for the one helper it shares with the other load generators.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from benchmarks.outcomes import outcome_of
+
 MAX_IN_FLIGHT = 2_000
 TIMEOUT = 30.0
-
-
-def outcome(answer: httpx.Response) -> str:
-    """`200`, or the status and the service's error code (`429 rate_limited`)."""
-    if answer.status_code == 200:
-        return "200"
-    try:
-        code = answer.json().get("error", "")
-    except ValueError:
-        code = ""
-    return f"{answer.status_code} {code}".strip()
 
 
 async def paced(base: str, requests: list[dict[str, Any]], rate: float, seconds: float) -> dict[str, Any]:
@@ -47,7 +41,7 @@ async def paced(base: str, requests: list[dict[str, Any]], rate: float, seconds:
             in_flight += 1
             started_at = time.perf_counter()
             try:
-                outcomes[outcome(await client.get(request["path"], headers=request["headers"]))] += 1
+                outcomes[outcome_of(await client.get(request["path"], headers=request["headers"]))] += 1
                 times.append((time.perf_counter() - started_at) * 1e3)
             except httpx.HTTPError as error:
                 outcomes[type(error).__name__] += 1
@@ -87,7 +81,7 @@ async def keep_alive_bursts(
 
         async def one() -> None:
             try:
-                outcomes[outcome(await client.get(path))] += 1
+                outcomes[outcome_of(await client.get(path))] += 1
             except httpx.HTTPError as error:
                 outcomes[type(error).__name__] += 1
 

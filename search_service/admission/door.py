@@ -18,38 +18,15 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from search_service.admission.callers import client_key
-from search_service.admission.fair_queue import FairScheduler, Ticket
-from search_service.admission.limiter import AdaptiveLimit
+from search_service.admission.fair_queue import Ticket
+from search_service.admission.gate import admission_for
 from search_service.settings import ServiceSettings
 
 DOOR_PATHS = ("/search", "/suggest", "/documents/")
-# A caller with nothing in flight may take this much room over the limit: the light client beside a heavy one.
-NEWCOMER_HEADROOM = 0.25
 # Where the seconds a request waited at the door are kept, in its ASGI scope.
 DOOR_WAIT = "search_service.door_wait"
 # And the seconds it then waited in front of Elasticsearch (gate.py; noted by the views, outcome.py).
 GATE_WAIT = "search_service.gate_wait"
-
-_current: tuple[ServiceSettings, Any, FairScheduler] | None = None
-
-
-def door_for(config: ServiceSettings, loop: Any) -> FairScheduler:
-    """The worker's door for `config` (made anew when the configuration or the event loop changes: tests)."""
-    global _current
-    if _current is None or _current[0] is not config or _current[1] is not loop:
-        door = FairScheduler(
-            AdaptiveLimit(floor=config.search_concurrency_min, ceiling=config.search_concurrency_max),
-            queue_per_caller=config.search_queue_per_caller,
-            wait=config.search_queue_wait,
-            overcommit=NEWCOMER_HEADROOM,
-            name="searches",
-        )
-        _current = (config, loop, door)
-    return _current[2]
-
-
-def current_door() -> FairScheduler | None:
-    return None if _current is None else _current[2]
 
 
 def passes_door(config: ServiceSettings, scope: dict[str, Any]) -> bool:
@@ -57,9 +34,9 @@ def passes_door(config: ServiceSettings, scope: dict[str, Any]) -> bool:
 
 
 @asynccontextmanager
-async def through_door(config: ServiceSettings, scope: dict[str, Any], loop: Any) -> AsyncIterator[Ticket]:
+async def through_door(config: ServiceSettings, scope: dict[str, Any]) -> AsyncIterator[Ticket]:
     """The block runs in the caller's turn; Refused (429 `overloaded`) when its queue is full or the wait ends."""
-    door = door_for(config, loop)
+    door = admission_for(config).door
     client = scope.get("client")
     ticket = await door.acquire(client_key(client[0] if client else None), 1.0)
     scope[DOOR_WAIT] = ticket.waited  # for the access line (outcome.py)

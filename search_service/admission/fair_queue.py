@@ -25,6 +25,10 @@ from typing import Protocol
 
 from search_service.admission.callers import Refused
 
+# How much room over the limit a caller with nothing in flight may take (`overcommit`, for the door and the
+# ordinary lane): the light client beside a heavy one then does not wait for a turn at all.
+NEWCOMER_HEADROOM = 0.25
+
 
 class Limit(Protocol):
     limit: float

@@ -22,15 +22,11 @@ from dataclasses import dataclass
 
 from search_service.admission.callers import Refused, delay_refusal
 from search_service.admission.cost import Cost
-from search_service.admission.door import current_door
-from search_service.admission.fair_queue import FairScheduler, FixedLimit, Ticket
+from search_service.admission.fair_queue import NEWCOMER_HEADROOM, FairScheduler, FixedLimit, Ticket
 from search_service.admission.limiter import AdaptiveLimit
 from search_service.admission.rate_limits import RateLimit
 from search_service.metrics.series import observe_admission, observe_refusal
 from search_service.settings import ServiceSettings
-
-# A caller with nothing in flight may take this much room over the limit: the light client beside a heavy one.
-NEWCOMER_HEADROOM = 0.25
 
 
 @dataclass
@@ -39,6 +35,7 @@ class Admission:
     expensive_requests: RateLimit
     ordinary: FairScheduler
     expensive: FairScheduler
+    door: FairScheduler  # door.py's: one unit a search request, before Django parses it
     enabled: bool
 
 
@@ -66,6 +63,12 @@ def _made_for(config: ServiceSettings) -> Admission:
             name="expensive queries",
             code="too_many_expensive_queries",
         ),
+        door=FairScheduler(
+            AdaptiveLimit(floor=config.search_concurrency_min, ceiling=config.search_concurrency_max),
+            queue_per_caller=config.search_queue_per_caller,
+            wait=config.search_queue_wait,
+            overcommit=NEWCOMER_HEADROOM,
+        ),
         enabled=config.search_admission,
     )
 
@@ -87,9 +90,7 @@ def admission_for(config: ServiceSettings) -> Admission:
 
 
 def _lanes(admission: Admission) -> dict[str, FairScheduler]:
-    lanes = {"ordinary": admission.ordinary, "expensive": admission.expensive}
-    door = current_door()
-    return lanes if door is None else {"door": door, **lanes}
+    return {"door": admission.door, "ordinary": admission.ordinary, "expensive": admission.expensive}
 
 
 def _lane(admission: Admission, cost: Cost) -> tuple[FairScheduler, float]:
