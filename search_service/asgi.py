@@ -41,10 +41,11 @@ def announces_body(headers: Iterable[tuple[bytes, bytes]]) -> bool:
 class SearchASGIHandler(ASGIHandler):
     """Django's ASGI handler with three changes.
 
-    - It speaks the `lifespan` protocol, which Django's refuses: startup has nothing to do (the
-      Elasticsearch client and the analytics writer start lazily, inside the serving loop); shutdown writes
-      the analytics rows still buffered and the API keys' last uses, and closes the client (and the rate
-      limits' Redis connections), so no aiohttp session is left unclosed.
+    - It speaks the `lifespan` protocol, which Django's refuses: startup checks that analytics can be
+      written, and starts the worker all the same if not (the Elasticsearch client and the analytics writer
+      start lazily, inside the serving loop); shutdown writes the analytics rows still buffered and the
+      API keys' last uses, and closes the client (and the rate limits' Redis connections), so no aiohttp
+      session is left unclosed.
     - It refuses a request that announces a body (413 `body_not_allowed`) before reading any of it. Every
       endpoint is GET, and Django reads a whole body before any check, spooling it to a temporary file past
       FILE_UPLOAD_MAX_MEMORY_SIZE, on any path and for any Host: one POST could write gigabytes to disk.
@@ -53,9 +54,9 @@ class SearchASGIHandler(ASGIHandler):
       the ORM gets a thread of its own. This service has none on the request path: `response.close()`
       only fires `request_finished`, whose remaining receivers are quick and non-blocking (the database
       ones are disconnected in apps.py). Those hops were a quarter of the service's CPU time per
-      request (docs/benchmarks.md). The ORM is used only through its async interface (analytics/), which
-      runs it in asgiref's one shared thread and checks the connection there; anyone adding sync
-      middleware or sync views must restore the hops.
+      request (docs/benchmarks.md). The ORM runs only in the database threads of database_threads.py (one
+      each for key lookups, writes and reports), never in asgiref's one shared thread; anyone adding
+      sync middleware or sync views must restore the hops.
     """
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -72,15 +73,20 @@ class SearchASGIHandler(ASGIHandler):
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                from search_service.analytics.recorder import check_database_at_startup  # imports models
+
+                await check_database_at_startup(settings.SEARCH)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 from search_service.admission.storage import close_shared_storage
                 from search_service.analytics.recorder import stop_recorder  # imports models: after setup
+                from search_service.database_threads import close_connections as close_database_connections
                 from search_service.keys.last_used import stop_last_used
                 from search_service.metrics.exposition import forget_this_process
 
                 await stop_recorder()  # after the last request: uvicorn runs this once they have all finished
                 await stop_last_used()
+                await close_database_connections()
                 await close_client()
                 await close_shared_storage()
                 forget_this_process()

@@ -26,6 +26,7 @@ from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 
 from search_service.admission import Refused
+from search_service.analytics.reports import ReportsUnavailable, ReportTimedOut
 from search_service.credentials import EndpointOff, KeysUnavailable, NotAuthenticated, NotPermitted
 from search_service.elastic import describe_version_refusal, refuses_client_version
 from search_service.elastic_errors import classify_refusal, describe_query_error, locate_query_error
@@ -162,6 +163,18 @@ def register_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         return error_response(exc.status_code, "http_error", str(exc))
+
+    @api.exception_handler(ReportTimedOut)
+    def report_timed_out(request: HttpRequest, exc: ReportTimedOut) -> HttpResponse:
+        logger.warning("Analytics report stopped at ANALYTICS_REPORT_TIMEOUT: %s", exc)
+        return error_response(
+            504, "report_timeout", "The report took longer than ANALYTICS_REPORT_TIMEOUT; ask for a shorter window"
+        )
+
+    @api.exception_handler(ReportsUnavailable)
+    def reports_unavailable(request: HttpRequest, exc: ReportsUnavailable) -> HttpResponse:
+        logger.warning("Analytics report failed: %s", exc)
+        return error_response(503, "analytics_unavailable", "The analytics database cannot answer now; try again later")
 
     @api.exception_handler(ConnectionTimeout)
     def elasticsearch_timeout(request: HttpRequest, exc: ConnectionTimeout) -> HttpResponse:

@@ -15,6 +15,7 @@ import pytest
 from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
 
 from config.asgi import application
+from search_service.database_health import DATABASE_HEALTH
 from search_service.demo import DEMO_MAPPING
 from search_service.elastic import client_options, close_client
 from search_service.mapping.check import FIELD_SETTINGS, check_mapping
@@ -209,6 +210,15 @@ def fit_defaults_to_index(overrides: dict[str, Any]) -> dict[str, Any]:
         searched = str(overrides.get("search_fields", fitted.get("search_fields", "*")))
         fitted["search_query_fields"] = ",".join(field.partition("^")[0] for field in searched.split(","))
     return overrides | fitted
+
+
+@pytest.fixture(autouse=True)
+def database_health_as_at_start() -> Iterator[None]:
+    """What a worker has learnt of its database is process-wide; a test that stalls it must not leave the next one
+    a database known to be unavailable."""
+    yield
+    DATABASE_HEALTH.failing_since = None
+    DATABASE_HEALTH.failures.clear()
 
 
 @pytest.fixture

@@ -16,14 +16,15 @@ from search_service.schemas.common import ErrorResponse
 ANALYTICS_AUTH = TokenOrAdminKey(realm="analytics", token=lambda config: config.analytics_token)
 router = Router(tags=["analytics"], auth=ANALYTICS_AUTH)
 
-ANALYTICS_ERRORS = {code: ErrorResponse for code in (401, 403, 404, 422, 429, 500, 503)}
+ANALYTICS_ERRORS = {code: ErrorResponse for code in (401, 403, 404, 422, 429, 500, 503, 504)}
 
 
 async def _report(report: Report, params: WindowParams) -> ReportResponse:
     assert params.since is not None, "WindowParams fills it in"
     assert params.until is not None, "WindowParams fills it in"
     window = Window(since=params.since, until=params.until, limit=params.limit)
-    queries = [QueryStats(**row) async for row in run_report(report, window)]
+    rows = await run_report(report, window, settings.SEARCH.analytics_report_timeout)
+    queries = [QueryStats(**row) for row in rows]
     return ReportResponse(since=window.since, until=window.until, queries=queries)
 
 
@@ -61,11 +62,15 @@ async def slow(request: HttpRequest, params: Query[WindowParams]) -> ReportRespo
 )
 async def recorder(request: HttpRequest) -> RecorderResponse:
     config = settings.SEARCH
-    stats = recorder_for(config).stats()
+    recorder = recorder_for(config)
+    stats = recorder.stats()
     return RecorderResponse(
         enabled=config.search_analytics,
         buffered=stats.buffered,
+        buffered_bytes=stats.buffered_bytes,
         written=stats.written,
         dropped=stats.dropped,
+        dropped_by_reason=stats.dropped_by_reason,
         failed_writes=stats.failed_writes,
+        database_writable=recorder.unusable is None,
     )

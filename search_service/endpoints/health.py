@@ -1,17 +1,22 @@
-"""Probes: /health (liveness, no I/O) and /ready (Elasticsearch answers and the index is there)."""
+"""Probes: /health (liveness, no I/O) and /ready (Elasticsearch answers and the index is there; and what the worker
+knows of its database, without asking it)."""
 
 import logging
+from typing import Literal
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
+from search_service.analytics.recorder import recorder_for
+from search_service.database_health import DATABASE_HEALTH
 from search_service.elastic import get_client, server_version
 from search_service.errors import configuration_mismatch, error_response
 from search_service.faults import ElasticsearchAnswerMalformed
 from search_service.keys.auth import READY_AUTH
 from search_service.mapping.loaded import FieldSettingsMismatch, IndexMissing, index_fields
 from search_service.schemas import ErrorResponse, HealthResponse, ReadyResponse
+from search_service.settings import ServiceSettings
 
 router = Router(tags=["probes"])
 logger = logging.getLogger(__name__)
@@ -60,4 +65,22 @@ async def ready(request: HttpRequest) -> ReadyResponse | HttpResponse:
     if status == "red":
         logger.warning("Not ready: index %s has unassigned primary shards", index)
         return error_response(503, "cluster_red", "The search index has unassigned primary shards")
-    return ReadyResponse(status="ready", cluster_status=status, elasticsearch_version=version)
+    return ReadyResponse(
+        status="ready",
+        cluster_status=status,
+        elasticsearch_version=version,
+        database=database_state(settings.SEARCH),
+        analytics=analytics_state(settings.SEARCH),
+    )
+
+
+def database_state(config: ServiceSettings) -> Literal["available", "unavailable", "unused"]:
+    if not (config.search_analytics or config.search_require_api_key or config.analytics_token is not None):
+        return "unused"
+    return "available" if DATABASE_HEALTH.available else "unavailable"
+
+
+def analytics_state(config: ServiceSettings) -> Literal["on", "off", "dropping"]:
+    if not config.search_analytics:
+        return "off"
+    return "on" if recorder_for(config).unusable is None else "dropping"

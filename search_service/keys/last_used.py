@@ -8,13 +8,13 @@ import contextlib
 import logging
 from datetime import UTC, datetime
 
-from asgiref.sync import sync_to_async
-from django.db import DatabaseError, close_old_connections
-
+from search_service.database_threads import WRITES, DatabaseFailed
 from search_service.models import ApiKey
 from search_service.settings import ServiceSettings
 
 logger = logging.getLogger(__name__)
+
+WRITE_TIMEOUT = 10.0  # seconds; a handful of rows
 
 
 class LastUsed:
@@ -36,9 +36,10 @@ class LastUsed:
             return
         rows = [ApiKey(id=key_id, last_used=datetime.fromtimestamp(at, UTC)) for key_id, at in uses.items()]
         try:
-            await sync_to_async(close_old_connections)()
-            await ApiKey.objects.abulk_update(rows, ["last_used"])
-        except DatabaseError as error:
+            # The writes' thread (database_threads.py), bounded: at shutdown a frozen database must not hold the
+            # process.
+            await WRITES.run(lambda: ApiKey.objects.bulk_update(rows, ["last_used"]), within=WRITE_TIMEOUT)
+        except (DatabaseFailed, TimeoutError) as error:
             logger.warning("API keys: could not write last_used of %d keys: %s", len(rows), error)
 
     async def stop(self) -> None:

@@ -1,9 +1,15 @@
-"""Finding the key a request presents: in the worker's cache, else with one query through the async ORM.
+"""Finding the key a request presents: in the worker's cache, else with one query in the database thread for key
+lookups (database_threads.py), within API_KEY_LOOKUP_TIMEOUT.
 
 A verified key (or an unknown one) is cached for API_KEY_CACHE_SECONDS, by the key's SHA-256, which is also what
 the database stores: a request with a cached key costs a hash and a dictionary lookup, no database query and no
 thread hop. The price is that a revocation takes effect within that time. Concurrent requests with a key not in
 the cache share one query, so a burst of 1,000 costs one round trip, not 1,000.
+
+When the database fails or does not answer in time, what the cache knew is served past its expiry (for up to
+API_KEY_STALE_SECONDS), at once and with no wait while the database stays unavailable, and looked up again behind
+the request; a key the cache does not know is refused with KeysUnavailable (503). So a stalled or lost database
+stops no caller the worker has seen lately, and no request waits on it longer than the lookup timeout (issue 20).
 """
 
 import asyncio
@@ -12,20 +18,25 @@ import logging
 import time
 from dataclasses import dataclass
 
-from asgiref.sync import sync_to_async
-from django.db import DatabaseError, close_old_connections
-
 from search_service.credentials import KeysUnavailable
+from search_service.database_health import DATABASE_HEALTH
+from search_service.database_threads import KEY_LOOKUPS, DatabaseFailed
 from search_service.keys.format import hash_key, key_prefix
+from search_service.metrics.series import API_KEY_LOOKUPS
 from search_service.models import ApiKey
 from search_service.settings import ServiceSettings
 
 logger = logging.getLogger(__name__)
 
-# Entries kept per worker; past it the expired ones go, and if none has expired, all of them. Unknown keys are
-# cached too (a client retrying a wrong key costs one query per TTL), so a flood of random keys could fill it;
-# each miss is charged to the caller's address rate limit first (middleware.py), which bounds that flood.
+# Entries kept per worker; past it the ones too old to serve even stale go, then the expired ones, and if none has
+# expired, all of them. Unknown keys are cached too (a client retrying a wrong key costs one query per TTL), so a
+# flood of random keys could fill it; each miss is charged to the caller's address rate limit first
+# (middleware.py), which bounds that flood.
 CACHE_CAPACITY = 10_000
+# Lookups of different keys waiting for the database at once, past which an unknown key is refused at once: a
+# stalled database must not let a flood of made-up keys pile up work (and memory) behind it. A burst of 1,000
+# requests with 50 keys and no cache makes 50.
+MAX_LOOKUPS_WAITING = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,36 +50,65 @@ class VerifiedKey:
 
 
 class KeyStore:
-    def __init__(self, *, ttl: float, capacity: int = CACHE_CAPACITY) -> None:
+    def __init__(self, *, ttl: float, lookup_timeout: float, stale_for: float, capacity: int = CACHE_CAPACITY) -> None:
         self.ttl = ttl
+        self.lookup_timeout = lookup_timeout
+        self.stale_for = stale_for
         self.capacity = capacity
-        self._cache: dict[str, tuple[float, VerifiedKey | None]] = {}
+        self._cache: dict[str, tuple[float, VerifiedKey | None]] = {}  # hash -> (expiry, the key or None)
         self._lookups: dict[str, asyncio.Task[VerifiedKey | None]] = {}
 
     def cached(self, key: str) -> tuple[bool, VerifiedKey | None]:
-        """(True, the key or None if unknown) when the cache knows it; (False, None) when it must be looked up."""
+        """(True, the key or None if unknown) when the cache answers without a query; (False, None) when it
+        must be looked up."""
         entry = self._cache.get(hash_key(key))
-        if entry is not None and entry[0] > time.monotonic():
+        if entry is not None and self._servable(entry[0], time.monotonic(), stale=not DATABASE_HEALTH.available):
             return True, entry[1]
         return False, None
 
     async def find(self, key: str) -> VerifiedKey | None:
-        """The key if it exists and is not revoked, else None. KeysUnavailable if the database fails."""
+        """The key if it exists and is not revoked, else None. KeysUnavailable if the database cannot say in time
+        and the cache does not know the key."""
         prefix = key_prefix(key)
         if prefix is None:
             return None  # not even the shape of a key: no query
         key_hash = hash_key(key)
         entry = self._cache.get(key_hash)
-        if entry is not None and entry[0] > time.monotonic():
+        now = time.monotonic()
+        if entry is not None and entry[0] > now:
             return entry[1]
+        stale = entry is not None and self._servable(entry[0], now, stale=True)
+        if entry is not None and stale and not DATABASE_HEALTH.available:
+            self._lookup(prefix, key_hash)  # looked up again behind the request, to learn of a revocation
+            API_KEY_LOOKUPS.labels("stale").inc()
+            return entry[1]
+        if not stale and len(self._lookups) >= MAX_LOOKUPS_WAITING and key_hash not in self._lookups:
+            API_KEY_LOOKUPS.labels("refused").inc()
+            raise KeysUnavailable
+        try:
+            # Shielded: a caller that times out or goes away must not cancel the lookup others wait for.
+            return await asyncio.wait_for(asyncio.shield(self._lookup(prefix, key_hash)), self.lookup_timeout)
+        except (TimeoutError, KeysUnavailable) as failed:
+            if isinstance(failed, TimeoutError):
+                API_KEY_LOOKUPS.labels("timed_out").inc()
+                DATABASE_HEALTH.note_failure("key_lookup", "no answer within API_KEY_LOOKUP_TIMEOUT")
+            if stale and entry is not None:
+                API_KEY_LOOKUPS.labels("stale").inc()
+                return entry[1]
+            raise KeysUnavailable from None
+
+    def _servable(self, expiry: float, now: float, *, stale: bool) -> bool:
+        return expiry > now or (stale and expiry + self.stale_for > now)
+
+    def _lookup(self, prefix: str, key_hash: str) -> asyncio.Task[VerifiedKey | None]:
+        """The lookup of this key in flight, started if there is none."""
         loop = asyncio.get_running_loop()
         lookup = self._lookups.get(key_hash)
         if lookup is None or lookup.get_loop() is not loop:  # tests run one event loop per test
             lookup = loop.create_task(self._look_up(prefix, key_hash))
             self._lookups[key_hash] = lookup
             lookup.add_done_callback(lambda done: self._forget_lookup(key_hash, done))
-        # Shielded: a caller that goes away (its client disconnected) must not cancel the others' lookup.
-        return await asyncio.shield(lookup)
+        return lookup
 
     def _forget_lookup(self, key_hash: str, done: asyncio.Task[VerifiedKey | None]) -> None:
         if self._lookups.get(key_hash) is done:
@@ -77,20 +117,19 @@ class KeyStore:
             done.exception()  # retrieved, even when every caller went away before it ended
 
     async def _look_up(self, prefix: str, key_hash: str) -> VerifiedKey | None:
+        """The database's answer, however long it takes (callers stop waiting at the lookup timeout; the answer
+        still fills the cache). KeysUnavailable if the database fails."""
         try:
-            await sync_to_async(close_old_connections)()  # one that outlived CONN_MAX_AGE, or broke, is replaced
-            row = await ApiKey.objects.only("id", "prefix", "key_hash", "scopes", "rate_limit", "revoked").aget(
-                prefix=prefix
-            )
-        except ApiKey.DoesNotExist:
-            found = None
-        except DatabaseError as error:
-            logger.error("API keys: the database failed, keys cannot be checked: %s", error)
+            row = await KEY_LOOKUPS.run(lambda: _key_row(prefix))
+        except DatabaseFailed as failed:
+            API_KEY_LOOKUPS.labels("failed").inc()
+            DATABASE_HEALTH.note_failure("key_lookup", failed.reason)
             raise KeysUnavailable from None
-        else:
-            # The prefix only found the row; the whole key must match, compared in constant time.
-            matches = hmac.compare_digest(row.key_hash, key_hash)
-            found = verified_key(row) if matches and row.revoked is None else None
+        DATABASE_HEALTH.note_success()
+        # The prefix only found the row; the whole key must match, compared in constant time.
+        matches = row is not None and hmac.compare_digest(row.key_hash, key_hash)
+        found = verified_key(row) if row is not None and matches and row.revoked is None else None
+        API_KEY_LOOKUPS.labels("unknown" if found is None else "found").inc()
         self._remember(key_hash, found)
         return found
 
@@ -99,10 +138,18 @@ class KeyStore:
             return
         now = time.monotonic()
         if len(self._cache) >= self.capacity:
-            self._cache = {cached: entry for cached, entry in self._cache.items() if entry[0] > now}
-            if len(self._cache) >= self.capacity:
-                self._cache.clear()
+            self._cache = {hashed: entry for hashed, entry in self._cache.items() if entry[0] + self.stale_for > now}
+        if len(self._cache) >= self.capacity:
+            self._cache = {hashed: entry for hashed, entry in self._cache.items() if entry[0] > now}
+        if len(self._cache) >= self.capacity:
+            self._cache.clear()
         self._cache[key_hash] = (now + self.ttl, found)
+
+
+def _key_row(prefix: str) -> ApiKey | None:
+    """In the key lookups' thread."""
+    columns = ("id", "prefix", "key_hash", "scopes", "rate_limit", "revoked")
+    return ApiKey.objects.only(*columns).filter(prefix=prefix).first()
 
 
 def verified_key(row: ApiKey) -> VerifiedKey:
@@ -116,5 +163,12 @@ def key_store_for(config: ServiceSettings) -> KeyStore:
     """The worker's store for `config`; made anew when the configuration object changes (tests do that)."""
     global _current
     if _current is None or _current[0] is not config:
-        _current = (config, KeyStore(ttl=config.api_key_cache_seconds))
+        _current = (
+            config,
+            KeyStore(
+                ttl=config.api_key_cache_seconds,
+                lookup_timeout=config.api_key_lookup_timeout,
+                stale_for=config.api_key_stale_seconds,
+            ),
+        )
     return _current[1]

@@ -76,6 +76,19 @@ RATE_LIMIT_STORAGE_ERRORS = Counter(
     "Rate-limit checks let through uncounted because the shared storage (RATE_LIMIT_STORAGE_URL, a Redis) failed or "
     "was too slow, or had failed less than a second before",
 )
+API_KEY_LOOKUPS = Counter(
+    "search_api_key_lookups",  # prometheus-client adds `_total`
+    "API keys not answered from the worker's cache alone, by outcome: found, unknown, failed (the database failed), "
+    "timed_out (no answer within API_KEY_LOOKUP_TIMEOUT), stale (a key seen lately served while the database is "
+    "unavailable), refused (an unknown key while too many lookups wait)",
+    ["outcome"],
+)
+DATABASE_AVAILABLE = Gauge(
+    "search_database_available",
+    "1 while the worker finds its database (API keys, analytics) usable, 0 from a failure until a success; the "
+    "lowest of the workers",
+    multiprocess_mode="min",
+)
 
 # prometheus-client looks a labelled child up under a lock on every call; these are looked up once.
 _request_children: dict[tuple[str, int], Histogram] = {}

@@ -64,6 +64,16 @@ class ReportResponse(Schema):
 class RecorderResponse(Schema):
     enabled: bool = Field(description="SEARCH_ANALYTICS")
     buffered: int = Field(description="Rows waiting to be written, in this worker")
+    buffered_bytes: int = Field(description="Their estimated memory, bounded by SEARCH_ANALYTICS_BUFFER_BYTES")
     written: int = Field(description="Rows written since this worker started")
-    dropped: int = Field(description="Rows dropped because the buffer was full")
-    failed_writes: int = Field(description="Batches the database refused (their rows wait for the next try)")
+    dropped: int = Field(description="Rows not written, whatever the reason")
+    dropped_by_reason: dict[str, int] = Field(
+        description="`buffer_full` (the database slower than the searches, or unavailable), `refused` (the "
+        "database took the rest of the batch, not this row), `database_unusable` (it could not be written when "
+        "checked), `shutdown` (still buffered when the stop's time ran out)"
+    )
+    failed_writes: int = Field(description="Batches the database could not take (their rows wait for the next try)")
+    database_writable: bool = Field(
+        description="False while the database could not be written when checked (rows are dropped, and it is "
+        "checked again); the log says why"
+    )

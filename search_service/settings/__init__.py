@@ -116,7 +116,9 @@ SETTINGS_GROUPS: dict[str, tuple[str, ...]] = {
         "search_analytics",
         "search_analytics_query_text",
         "analytics_token",
+        "analytics_report_timeout",
         "search_analytics_buffer",
+        "search_analytics_buffer_bytes",
         "search_analytics_batch",
         "search_analytics_flush_interval",
         "search_analytics_retention_days",
@@ -124,6 +126,8 @@ SETTINGS_GROUPS: dict[str, tuple[str, ...]] = {
     "API keys": (
         "search_require_api_key",
         "api_key_cache_seconds",
+        "api_key_lookup_timeout",
+        "api_key_stale_seconds",
         "api_key_last_used_interval",
         "ready_requires_api_key",
         "docs_require_api_key",

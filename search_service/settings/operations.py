@@ -44,6 +44,13 @@ class OperationsSettings(BaseModel):
         description="Rows waiting for the database, per worker process; past this, new rows are dropped and "
         "counted (a search never waits).",
     )
+    search_analytics_buffer_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=64 * 1024,
+        le=1024 * 1024 * 1024,
+        description="The same buffer's bound in bytes of memory (an estimate per row: ~1 KB and its text): while "
+        "the database is slow, full or unavailable, a worker holds at most this much for it.",
+    )
     search_analytics_batch: int = Field(
         default=500,
         ge=1,
@@ -55,6 +62,13 @@ class OperationsSettings(BaseModel):
         gt=0,
         le=60,
         description="Seconds after which waiting rows are written, however few.",
+    )
+    analytics_report_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=600,
+        description="The database stops an `/analytics/*` report after this many seconds (504 `report_timeout`): "
+        "reports run in a database thread of their own, so a long one delays no search and no key check.",
     )
     search_analytics_retention_days: int = Field(
         default=30,
@@ -76,6 +90,23 @@ class OperationsSettings(BaseModel):
         le=3_600,
         description="How long a worker remembers a key it has checked (or found unknown): no database query for "
         "it meanwhile, and **a revocation takes effect within this time**. `0` looks up every request's key.",
+    )
+    api_key_lookup_timeout: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="How long a request waits for the database to look up a key the worker has not cached. Past it "
+        "(or if the database fails), a key seen lately is served from the cache (`API_KEY_STALE_SECONDS`) and an "
+        "unknown one is answered 503 `api_keys_unavailable` with `Retry-After`: a stalled database never holds a "
+        "request longer than this.",
+    )
+    api_key_stale_seconds: float = Field(
+        default=3_600.0,
+        ge=0,
+        le=86_400,
+        description="While the database is unavailable, how long past its `API_KEY_CACHE_SECONDS` a cached key "
+        "still works (and a cached unknown key is still refused): callers seen lately keep searching through an "
+        "outage. A revocation made during the outage takes effect when the database answers again.",
     )
     api_key_last_used_interval: float = Field(
         default=60.0,

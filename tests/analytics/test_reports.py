@@ -1,12 +1,17 @@
 """The analytics endpoints on a seeded history in the real database: rankings, windows, the token."""
 
+import asyncio
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.core.management import call_command
 from django.db.backends.signals import connection_created
 
+from search_service.database_threads import REPORTS
+from search_service.keys.services import api_key_create
 from search_service.models import SearchRecord
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -147,14 +152,23 @@ async def test_a_missing_or_wrong_token_is_401_with_the_scheme(api, analytics_on
 
 async def test_the_recorder_reports_its_counts(api, analytics_on):
     answer = (await api.get("/analytics/recorder", headers=AUTH)).json()
-    assert set(answer) == {"enabled", "buffered", "written", "dropped", "failed_writes"}
+    assert set(answer) == {
+        "enabled",
+        "buffered",
+        "buffered_bytes",
+        "written",
+        "dropped",
+        "dropped_by_reason",
+        "failed_writes",
+        "database_writable",
+    }
     assert answer["enabled"] is False  # the tests' default (tests/conftest.py)
+    assert answer["dropped_by_reason"] == {"buffer_full": 0, "refused": 0, "database_unusable": 0, "shutdown": 0}
+    assert answer["database_writable"] is True
 
 
 async def test_many_concurrent_report_requests_share_one_database_connection(api, analytics_on, history):
-    """The ORM's async interface runs in asgiref's one thread: 1,000 requests at once open no connection each."""
-    import asyncio
-
+    """Reports run in their own database thread: 1,000 requests at once open no connection each."""
     opened = []
 
     def count(sender, connection, **kwargs):
@@ -191,3 +205,33 @@ def history_sync():
         + [record("zzz", hits=0), record("title:(", status=400)]
         + [record("old", days_ago=9) for _ in range(5)]
     )
+
+
+async def test_a_report_past_its_timeout_is_stopped_by_the_database_and_answered_504(api, configure_service):
+    await SearchRecord.objects.abulk_create([record(f"query {n % 5_000}", latency=n % 97) for n in range(30_000)])
+    configure_service(analytics_token=TOKEN, analytics_report_timeout=0.001)
+    response = await api.get("/analytics/slow", headers=AUTH)
+    assert response.status_code == 504
+    assert response.json()["error"] == "report_timeout"
+    configure_service(analytics_token=TOKEN)
+    assert (await api.get("/analytics/slow", headers=AUTH)).status_code == 200  # the connection is usable after
+
+
+async def test_a_report_that_gets_no_answer_is_503_and_holds_no_key_check(api, configure_service):
+    """The reports' thread stuck (a frozen disk, a report that cannot be stopped): the report answers 503 after its
+    timeout and a grace, and a key lookup, in its own thread, is not held behind it."""
+    configure_service(analytics_token=TOKEN, analytics_report_timeout=0.2, search_require_api_key=True)
+    key = (await sync_to_async(api_key_create)(name="test", scopes=["search"], rate_limit=None)).key
+    release = threading.Event()
+    stuck = asyncio.ensure_future(REPORTS.run(lambda: release.wait(60), check=False))
+    try:
+        report, search = await asyncio.gather(
+            api.get("/analytics/top-queries", headers=AUTH),
+            api.get("/suggest", params={"prefix": "js"}, headers={"X-API-Key": key}),
+        )
+        assert search.status_code == 200
+        assert report.status_code == 503
+        assert report.json()["error"] == "analytics_unavailable"
+    finally:
+        release.set()
+        await stuck

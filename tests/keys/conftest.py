@@ -5,6 +5,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 from asgiref.sync import sync_to_async
 
+from search_service.database_threads import close_connections
 from search_service.keys.last_used import stop_last_used
 from search_service.keys.services import api_key_create
 
@@ -26,3 +27,4 @@ async def write_last_uses():
     would be written by the next test's lifespan, into a database that no longer has the keys."""
     yield
     await stop_last_used()
+    await close_connections()  # the database threads', before the test database is dropped
