@@ -11,17 +11,14 @@ which is bounded by SHUTDOWN_SECONDS however stuck the database is.
 import asyncio
 import contextlib
 import logging
-import operator
 from collections import deque
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from django.db import connections, router, transaction
-
+from search_service.analytics.insert import begin_a_write, write_rows
 from search_service.database_health import DATABASE_HEALTH
 from search_service.database_threads import WRITES, DatabaseFailed
-from search_service.models import SearchRecord
 from search_service.settings import ServiceSettings
 
 logger = logging.getLogger(__name__)
@@ -244,7 +241,7 @@ class Recorder:
         drops rows (DropReason.UNUSABLE) and checks again after a growing pause; the worker starts and searches
         all the same (issue 20: a read-only DATA_DIR kept the service from starting)."""
         try:
-            await WRITES.run(_begin_a_write, within=STARTUP_CHECK_SECONDS)
+            await WRITES.run(begin_a_write, within=STARTUP_CHECK_SECONDS)
         except (DatabaseFailed, TimeoutError) as error:
             reason = error.reason if isinstance(error, DatabaseFailed) else "no answer in time"
             if self.unusable is None:
@@ -264,50 +261,6 @@ class Recorder:
         self._retry_in = None
         DATABASE_HEALTH.note_success()
         return True
-
-
-def _begin_a_write() -> None:
-    """In the writes' thread: a write transaction on the analytics table, begun and rolled back. SQLite takes its
-    write lock at BEGIN (transaction_mode IMMEDIATE: database.py), so a read-only file or directory says so here."""
-    with transaction.atomic(using=router.db_for_write(SearchRecord) or "default"):
-        SearchRecord.objects.exists()
-        transaction.set_rollback(True)
-
-
-async def write_rows(rows: list[dict[str, Any]]) -> None:
-    await WRITES.run(lambda: insert_rows(rows))  # DatabaseFailed, light, if the database fails
-
-
-def insert_rows(rows: list[dict[str, Any]]) -> None:
-    """One INSERT with many parameter sets, in one transaction, through the ORM's connection.
-
-    Not bulk_create: it compiles SQL for every row, ~38 µs a row on SQLite (a search costs ~1 ms of CPU, so
-    ~4% of the throughput went to writing analytics); this costs a few µs. The table, the columns and the values'
-    adaptation still come from the model and the backend, and the database's own constraints still apply.
-    """
-    connection = connections[router.db_for_write(SearchRecord) or "default"]
-    quote = connection.ops.quote_name
-    fields = [field for field in SearchRecord._meta.concrete_fields if not field.primary_key]
-    names = [field.name for field in fields]
-    defaults = {field.name: field.get_default() for field in fields}  # for what a row leaves out
-    values_of = operator.itemgetter(*names)  # C speed: these loops run once per search
-    at_time, at_filters = names.index("timestamp"), names.index("filters")
-    filters_field = SearchRecord._meta.get_field("filters")
-    no_filters = filters_field.get_db_prep_save([], connection)  # most searches: prepared once a batch
-    adapt_time = connection.ops.adapt_datetimefield_value
-    parameters = []
-    for row in rows:
-        values = list(values_of(defaults | row))
-        values[at_time] = adapt_time(values[at_time])
-        filters = values[at_filters]
-        values[at_filters] = filters_field.get_db_prep_save(list(filters), connection) if filters else no_filters
-        parameters.append(values)
-    sql = (
-        f"INSERT INTO {quote(SearchRecord._meta.db_table)} ({', '.join(quote(str(field.column)) for field in fields)})"
-        f" VALUES ({', '.join(['%s'] * len(fields))})"
-    )
-    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        cursor.executemany(sql, parameters)
 
 
 _current: tuple[ServiceSettings, Recorder] | None = None
