@@ -37,9 +37,7 @@ class Exclusion:
 
 def read_results() -> dict[str, str]:
     """Every mutant's status, as `mutmut results --all true` prints them (`    name: status`)."""
-    output = subprocess.run(
-        ["mutmut", "results", "--all", "true"], check=True, capture_output=True, text=True
-    ).stdout
+    output = subprocess.run(["mutmut", "results", "--all", "true"], check=True, capture_output=True, text=True).stdout
     return {match["name"]: match["status"] for match in map(_RESULT_LINE.match, output.splitlines()) if match}
 
 
