@@ -18,7 +18,7 @@ failover:
 lint:
 	uv run ruff check . && uv run ruff format --check . && uv run mypy .
 
-# Mutation testing of the query policy and admission (about 15 minutes): prints the share of mutants the tests catch,
+# Mutation testing of the query policy and admission (about 11 minutes): prints the share of mutants the tests catch,
 # per module, and fails when one is under 90% (docs/development.md, "Mutation testing").
 mutation:
 	scripts/mutation
