@@ -16,6 +16,7 @@ import contextlib
 import functools
 import queue
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -46,22 +47,39 @@ class DatabaseThread:
         self._calls: queue.SimpleQueue[tuple[concurrent.futures.Future[Any], Callable[[], Any]]] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._started = threading.Lock()
+        self._running_since: float | None = None  # time.monotonic() when the call running now began; None: idle
 
     async def run(self, call: Callable[[], T], *, within: float | None = None, check: bool = True) -> T:
-        """`call()`'s result, run in this thread. DatabaseFailed if the database failed; TimeoutError after
-        `within` seconds (the call, if it has started, ends in its thread and its result is dropped; if it has
-        not, it never starts). `check`: replace a stale or broken connection first."""
+        """`call()`'s result, run in this thread. DatabaseFailed if the database failed. `check`: replace a stale
+        or broken connection first.
+
+        TimeoutError once a call, this one or one ahead of it, has run `within` seconds: the database is stuck. A
+        call that waits its turn behind calls that end is not timed out: a burst of lookups queued behind each
+        other is work, not a stall (1,000 concurrent requests with the key cache off got 503s on a loaded machine
+        when the bound counted the queue). Timed out, the call ends in its thread if it has started (its result is
+        dropped) and never starts if it has not."""
         future: concurrent.futures.Future[T | _Failed] = concurrent.futures.Future()
         self._ensure_thread()
         self._calls.put((future, functools.partial(_checked_call, call, check=check)))
         waiting = asyncio.wrap_future(future)
-        outcome = await (waiting if within is None else asyncio.wait_for(waiting, within))
+        if within is not None:
+            await self._wait_while_moving(waiting, within)
+        outcome = await waiting
         # A failure comes back as a value and is raised here, afresh, once nothing refers to the futures: an
         # exception kept in a future that its own traceback's frames refer to is a reference cycle per failure.
         del future, waiting
         if isinstance(outcome, _Failed):
             raise DatabaseFailed(outcome.reason)
         return outcome
+
+    async def _wait_while_moving(self, waiting: asyncio.Future[Any], within: float) -> None:
+        while not waiting.done():
+            running_since = self._running_since
+            stuck_for = 0.0 if running_since is None else time.monotonic() - running_since
+            if stuck_for >= within:
+                waiting.cancel()
+                raise TimeoutError
+            await asyncio.wait((waiting,), timeout=within - stuck_for)
 
     @property
     def started(self) -> bool:
@@ -79,12 +97,15 @@ class DatabaseThread:
             future, call = self._calls.get()
             if not future.set_running_or_notify_cancel():
                 continue  # its caller gave up before it started
+            self._running_since = time.monotonic()
             try:
                 result = call()
             except BaseException as error:  # handed to the caller, which decides
                 future.set_exception(error)
             else:
                 future.set_result(result)
+            finally:
+                self._running_since = None
             del future, call  # nothing of a finished call stays alive while the thread waits for the next
 
 

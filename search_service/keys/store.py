@@ -86,8 +86,8 @@ class KeyStore:
             API_KEY_LOOKUPS.labels("refused").inc()
             raise KeysUnavailable
         try:
-            # Shielded: a caller that times out or goes away must not cancel the lookup others wait for.
-            return await asyncio.wait_for(asyncio.shield(self._lookup(prefix, key_hash)), self.lookup_timeout)
+            # Shielded: a caller that goes away must not cancel the lookup others wait for.
+            return await asyncio.shield(self._lookup(prefix, key_hash))
         except (TimeoutError, KeysUnavailable) as failed:
             if isinstance(failed, TimeoutError):
                 API_KEY_LOOKUPS.labels("timed_out").inc()
@@ -117,10 +117,10 @@ class KeyStore:
             done.exception()  # retrieved, even when every caller went away before it ended
 
     async def _look_up(self, prefix: str, key_hash: str) -> VerifiedKey | None:
-        """The database's answer, however long it takes (callers stop waiting at the lookup timeout; the answer
-        still fills the cache). KeysUnavailable if the database fails."""
+        """The database's answer. KeysUnavailable if the database fails, TimeoutError if it is stuck."""
         try:
-            row = await KEY_LOOKUPS.run(lambda: _key_row(prefix))
+            # TimeoutError once the thread has been on one query for the lookup timeout: the database is stuck.
+            row = await KEY_LOOKUPS.run(lambda: _key_row(prefix), within=self.lookup_timeout)
         except DatabaseFailed as failed:
             API_KEY_LOOKUPS.labels("failed").inc()
             DATABASE_HEALTH.note_failure("key_lookup", failed.reason)
