@@ -62,15 +62,18 @@ class TreeWriter:
     def cost(self) -> QueryCost:
         return QueryCost(self.clauses, self.max_depth, self.wildcards, self.fuzzies, self.regexes, self.ranges)
 
+    def _deeper(self, depth: int) -> int:
+        """One level of parentheses more in what is sent: a group, a boost, or a modifier on a modifier (`--x` and
+        `x^2^2` are counted too: 450 of either went out as 450 levels, refused only when Python's stack ran out)."""
+        depth += 1
+        self.max_depth = max(self.max_depth, depth)
+        if depth > self.policy.max_depth:
+            raise QueryRefused("query_too_deep", f"the query nests groups deeper than {self.policy.max_depth} levels")
+        return depth
+
     def write(self, node: Item, *, depth: int, field: str | None) -> str:
         if isinstance(node, (Group, FieldGroup)):
-            depth += 1
-            self.max_depth = max(self.max_depth, depth)
-            if depth > self.policy.max_depth:
-                raise QueryRefused(
-                    "query_too_deep", f"the query nests groups deeper than {self.policy.max_depth} levels"
-                )
-            return self.write(node.expr, depth=depth, field=field)
+            return self.write(node.expr, depth=self._deeper(depth), field=field)
         for operation, operator in _OPERATORS.items():
             if type(node) is operation:
                 parts = [self.write(child, depth=depth, field=field) for child in node.children]
@@ -79,7 +82,9 @@ class TreeWriter:
             if isinstance(node, modifier):
                 return prefix + self._operand(node.a, depth=depth, field=field)
         if isinstance(node, Boost):
-            return "(" + self.write(node.expr, depth=depth, field=field) + ")^" + self._boost(node.force)
+            # A boost of a boost nests (`x^2^2` is sent as `((x)^2)^2`), as a modifier on a modifier does.
+            inner = self._deeper(depth) if isinstance(node.expr, Boost) else depth
+            return "(" + self.write(node.expr, depth=inner, field=field) + ")^" + self._boost(node.force)
         if isinstance(node, SearchField):
             return self._search_field(node, depth=depth, field=field)
         written = self._leaf(node)
@@ -104,11 +109,12 @@ class TreeWriter:
     def _operand(self, node: Item, *, depth: int, field: str | None) -> str:
         """What follows a modifier or `field:`. Lucene takes one modifier per clause and none right after a
         colon (`NOT -x`, `title:+x` do not parse), where luqum nests them; a group keeps such a clause whole."""
-        written = self.write(node, depth=depth, field=field)
         inner = node
         while isinstance(inner, (Group, FieldGroup)):
             inner = inner.expr
-        return "(" + written + ")" if isinstance(inner, tuple(_MODIFIERS)) else written
+        if isinstance(inner, tuple(_MODIFIERS)):
+            return "(" + self.write(node, depth=self._deeper(depth), field=field) + ")"
+        return self.write(node, depth=depth, field=field)
 
     @staticmethod
     def _value_text(node: Item, *, refusal: str) -> str:

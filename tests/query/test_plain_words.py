@@ -101,9 +101,22 @@ def test_a_diagnosed_problem_says_where():
 
 
 def test_modifiers_nested_past_the_stack_are_refused_not_raised():
-    # luqum's parser reads 600 nested `-` without recursion; writing them back recurses too deep.
+    # luqum's parser reads 600 nested `-` without recursion; each is a level of parentheses in what is sent.
     with pytest.raises(QueryRefused) as raised:
         check_query("-" * 600 + "x", POLICY)
 
-    assert (raised.value.code, raised.value.detail) == ("invalid_query", "Cannot parse the query: too deeply nested")
-    assert raised.value.hint == HINT
+    assert raised.value.code == "query_too_deep"
+
+
+@pytest.mark.parametrize(
+    ("nested", "levels"),
+    [
+        (lambda n: "-" * (n + 1) + "x", "modifiers on modifiers"),  # `--x` is one level: `-(-x)`
+        (lambda n: "x" + "^2" * (n + 1), "boosts of boosts"),  # `x^2^2` is one level: `((x)^2)^2`
+    ],
+)
+def test_modifier_and_boost_chains_count_as_depth_at_the_limit_and_one_past(nested, levels):
+    check_query(nested(POLICY.max_depth), POLICY)  # at the limit: accepted
+    with pytest.raises(QueryRefused) as raised:
+        check_query(nested(POLICY.max_depth + 1), POLICY)
+    assert raised.value.code == "query_too_deep", levels
