@@ -106,6 +106,7 @@ class SearchASGIHandler(ASGIHandler):
             async with through_door(config, scope):
                 await self.answer(scope, receive, send, body_file)
         except Refused as refused:
+            body_file.close()  # answer() closes it; refused at the door, it never ran
             await self.refuse_at_door(scope, send, refused, config.search_refusal_delay, began)
 
     async def answer(self, scope: Any, receive: Any, send: Any, body_file: Any) -> None:
