@@ -140,7 +140,7 @@ class SearchHttpProtocol(HttpToolsProtocol):
             retry_after = (b"retry-after", b"%d" % RETRY_AFTER_SECONDS)
             self.refuse(Refusal(503, "too_many_connections", detail, (retry_after,)))
             return
-        self.head_timer = self.loop.call_later(self.limits.header_read_timeout, self.head_timed_out)
+        self.start_head_timer()
 
     def log_refusal(self) -> None:
         cls = SearchHttpProtocol
@@ -178,16 +178,18 @@ class SearchHttpProtocol(HttpToolsProtocol):
         if not self.head_open or self.owed is not None or self.transport.is_closing():
             return
         if self.message_ended:
-            # Of a head begun after the request that ended in this read, what the parser holds (its unfinished
-            # header aside) counts: else pipelining smuggled up to a read's worth past MAX_HEADER_BYTES.
             self.head_bytes = 0
-            if self.head_started:
+            if self.head_started:  # a head pipelined after it, timed and counted (what the parser holds of it)
                 self.head_bytes = len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
+                self.start_head_timer()
         else:
             self.head_bytes += len(data)
-            if self.head_timer is None:  # the first bytes of another request on a kept-alive connection
-                self.head_began = self.loop.time()
-                self.head_timer = self.loop.call_later(self.limits.header_read_timeout, self.head_timed_out)
+            self.start_head_timer()  # if these are the first bytes of another request on a kept-alive connection
+
+    def start_head_timer(self) -> None:
+        if self.head_timer is None:
+            self.head_began = self.loop.time()
+            self.head_timer = self.loop.call_later(self.limits.header_read_timeout, self.head_timed_out)
 
     def parse(self, data: bytes) -> None:
         """uvicorn's data_received, with the parser's refusals answered here."""
@@ -215,9 +217,6 @@ class SearchHttpProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self.head_started = True
-        if self.head_timer is None:  # a head that began in the read that ended the previous request is timed too
-            self.head_began = self.loop.time()
-            self.head_timer = self.loop.call_later(self.limits.header_read_timeout, self.head_timed_out)
 
     def on_headers_complete(self) -> None:
         if self.parser.should_upgrade() and asks_for_websocket(self.headers):
