@@ -35,7 +35,7 @@ class Server:
         self.stderr = logs / "stderr.log"  # everything else: warnings, and any traceback
 
     def connect(self) -> socket.socket:
-        sock = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=HANG)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return sock
 
@@ -59,9 +59,12 @@ class Server:
         [line] = [line for line in self.access_lines() if line["request_id"] == request_id]
         return line
 
+    def get(self, path: str, **request: Any) -> httpx.Response:
+        return httpx.get(f"{self.url}{path}", timeout=HANG, **request)
+
     def scrape(self) -> tuple[Samples, str]:
         """The metrics, and the request id of the scrape (its access line opens or closes a ledger)."""
-        response = httpx.get(f"{self.url}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+        response = self.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
         assert response.status_code == 200, response.text
         return samples(response.text), response.headers["x-request-id"]
 

@@ -8,7 +8,6 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 import uvloop
 from uvicorn.config import Config
@@ -39,24 +38,26 @@ def server(fixture_index: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         yield server
 
 
-def trickle_until_answered(sock: socket.socket, first: bytes) -> tuple[float, int, Response | None]:
-    """Send `first`, then one more header byte every 0.2 s until the server answers or closes (HANG at most): the
-    seconds since before `first` was sent, how many bytes followed it, and the answer."""
+def trickle_until_answered(sock: socket.socket, first: bytes) -> tuple[float, bool, Response | None]:
+    """Send `first`, then one more header byte every 0.2 s for HANG at most: the seconds from before `first` was
+    sent to the answer, whether the server answered or closed while the client was still sending, and the answer."""
     started = time.monotonic()
     sock.sendall(first)
     sock.settimeout(0.2)
     reader = Reader(sock)
-    trickled = 0
+    while_sending = False
     while time.monotonic() - started < HANG:
         with contextlib.suppress(TimeoutError):
             answer = reader.read()
-            return time.monotonic() - started, trickled, answer
+            return time.monotonic() - started, True, answer
         try:
             sock.sendall(b"a")
-        except (BrokenPipeError, ConnectionResetError):
+        except (BrokenPipeError, ConnectionResetError):  # closed since the last look: its answer is in the buffer
+            while_sending = True
             break
-        trickled += 1
-    return time.monotonic() - started, trickled, None
+    sock.settimeout(HANG)
+    answer = reader.read()
+    return time.monotonic() - started, while_sending, answer
 
 
 # The header timeout starts when the server accepts the connection or reads a head's first bytes, both after the
@@ -84,13 +85,13 @@ def test_trickled_head_is_answered_408_after_the_header_timeout(server, kept_ali
             assert answer is not None
             assert answer.status == 200
             time.sleep(HEADER_READ_TIMEOUT / 2)  # idle, which the next head's timeout must not count
-        elapsed, trickled, answer = trickle_until_answered(sock, b"GET /health HTTP/1.1\r\nX-Slow: ")
+        elapsed, while_sending, answer = trickle_until_answered(sock, b"GET /health HTTP/1.1\r\nX-Slow: ")
 
     assert answer is not None
     assert answer.status == 408
     assert answer.headers["connection"] == "close"
     assert json.loads(answer.body)["error"] == "request_timeout"
-    assert trickled > 0  # cut off while it was still sending: its bytes do not restart the timeout
+    assert while_sending  # cut off while it was still sending (for HANG): its bytes do not restart the timeout
     assert elapsed >= NOT_BEFORE_TIMEOUT
     assert_logged(server, 408, answer.headers)
 
@@ -103,7 +104,7 @@ def test_head_over_the_limit_is_answered_431(server):
     assert status == 431
     assert json.loads(body)["error"] == "headers_too_large"
     assert_logged(server, 431, headers)
-    assert httpx.get(f"{server.url}/health", headers={"X-Fits": "a" * (MAX_HEADER_BYTES // 2)}).status_code == 200
+    assert server.get("/health", headers={"X-Fits": "a" * (MAX_HEADER_BYTES // 2)}).status_code == 200
 
 
 def test_unfinished_large_heads_do_not_grow_memory(server):
@@ -154,7 +155,7 @@ def test_request_body_is_refused_before_it_is_read(server, path, framing):
 
 
 def test_get_with_an_empty_body_is_served(server):
-    response = httpx.get(f"{server.url}/health", headers={"Content-Length": "0"})
+    response = server.get("/health", headers={"Content-Length": "0"})
 
     assert response.status_code == 200
 
@@ -168,7 +169,7 @@ def test_connections_over_the_limit_are_answered_503_while_the_others_are_served
             sock.sendall(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
             assert (answer := reader.read()) is not None
             assert answer.status == 200
-        over = httpx.get(f"{server.url}/health")
+        over = server.get("/health")
         held[0].sendall(b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         held_answer = readers[0].read()
     finally:
@@ -181,14 +182,14 @@ def test_connections_over_the_limit_are_answered_503_while_the_others_are_served
     assert held_answer is not None
     assert held_answer.status == 200
     assert_logged(server, 503, dict(over.headers))
-    assert status_once_served(f"{server.url}/health") == 200
+    assert status_once_served(server) == 200
     assert assert_refusals_balance(server, before)[503] >= 1
 
 
-def status_once_served(url: str) -> int:
+def status_once_served(server: Server) -> int:
     """The first answer other than 503: the closes of connections just let go reach the server in a moment."""
     for _ in range(100):
-        status = httpx.get(url).status_code
+        status = server.get("/health").status_code
         if status != 503:
             return status
         time.sleep(0.05)
