@@ -102,19 +102,21 @@ def access_log_middleware(
     return middleware
 
 
-def log_refused_body(scope: dict[str, Any], request_id: str, status: int) -> None:
-    """The line of a request asgi.py refused before Django saw it (it announced a body)."""
-    client = scope.get("client")
+def log_early_answer(
+    *, request_id: str, method: str | None, path: str | None, status: int, duration: float, client: str | None
+) -> None:
+    """The line of a request answered before Django saw it (early_answers.py): by protocol.py, which may not know
+    the method or path (a request it could not parse, a connection over the limit), or by asgi.py."""
     fields = {
         "request_id": request_id,
-        "method": scope.get("method"),
-        "path": scope.get("path"),
+        "method": method,
+        "path": path,
         "status": status,
-        "duration_ms": 0.0,
+        "duration_ms": round(duration * 1000, 3),
         "es_took_ms": None,
         "hits": None,
         "queue_ms": None,
         "api_key_prefix": None,
-        "client": client[0] if client else None,
+        "client": client,
     }
     logger.info("access", extra={"access": fields})

@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import gc
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -17,6 +18,7 @@ from django.urls import set_script_prefix
 
 from search_service.admission.callers import Refused, delay_refusal
 from search_service.admission.door import passes_door, through_door
+from search_service.early_answers import WEBSOCKET_DETAIL, WEBSOCKET_NOT_SUPPORTED, record_early_answer
 from search_service.elastic import close_client
 
 # A request allocates a few hundred container objects, nearly all freed by reference counting as it ends.
@@ -105,11 +107,13 @@ class SearchASGIHandler(ASGIHandler):
         if not passes_door(config, scope):
             await self.answer(scope, receive, send, body_file)
             return
+        began = time.perf_counter()
         try:
             async with through_door(config, scope):
                 await self.answer(scope, receive, send, body_file)
         except Refused as refused:
-            await self.refuse_at_door(scope, send, refused, config.search_refusal_delay)
+            body_file.close()  # answer() closes it; refused at the door, it never ran
+            await self.refuse_at_door(scope, send, refused, config.search_refusal_delay, began)
 
     async def answer(self, scope: Any, receive: Any, send: Any, body_file: Any) -> None:
         set_script_prefix(get_script_prefix(scope))
@@ -125,9 +129,9 @@ class SearchASGIHandler(ASGIHandler):
             response.close()
         body_file.close()
 
-    async def refuse_at_door(self, scope: Any, send: Any, refused: Refused, delay: float) -> None:
+    async def refuse_at_door(self, scope: Any, send: Any, refused: Refused, delay: float, began: float) -> None:
         """429 `overloaded` for a search that found no turn at the door (admission/door.py), held back as every
-        refusal is, with the access line and the metric the middlewares would have written."""
+        refusal is, with the access line and the metrics the middlewares would have written."""
         from search_service.metrics.series import observe_refusal
 
         observe_refusal(refused.code)
@@ -138,45 +142,28 @@ class SearchASGIHandler(ASGIHandler):
             (b"content-length", b"%d" % len(body)),
             (b"retry-after", str(refused.retry_after).encode()),
         ]
-        self.log_unseen(scope, headers, 429)
+        record_unseen(scope, headers, 429, began)
         with contextlib.suppress(asyncio.CancelledError):
             await send({"type": "http.response.start", "status": 429, "headers": headers})
             await send({"type": "http.response.body", "body": body})
 
-    def log_unseen(self, scope: Any, headers: list[tuple[bytes, bytes]], status: int) -> None:
-        """The access line, and the request id header, of a request answered before Django saw it."""
-        if settings.SEARCH.search_access_log:
-            from search_service.access_log import log_refused_body, request_id  # imports models: after setup
-
-            sent_id = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-            the_id = request_id(sent_id or None)
-            headers.append((b"x-request-id", the_id.encode()))
-            log_refused_body(scope, the_id, status)
-
     async def refuse_websocket(self, scope: Any, receive: Any, send: Any) -> None:
-        """400 `websocket_not_supported` to a WebSocket handshake. uvicorn (`uvicorn[standard]` brings the
-        `websockets` library) hands one over as a `websocket` scope, which Django's handler refused with a
-        traceback and a 500: one address sent 1,410 a second, wrote 23.8 MB of tracebacks in 20 s and tripled
-        another caller's p99. Answered here, before Django, as a JSON error with an access line and a metric."""
-        from search_service.metrics.series import observe_request
-
-        started = asyncio.get_running_loop().time()
+        """400 `websocket_not_supported` to a WebSocket handshake that a server handed over as a `websocket` scope
+        (uvicorn does so with `websockets` installed, as in `make dev`; scripts/serve's protocol.py refuses them
+        itself). Django's handler refused one with a traceback and a 500: one address sent 1,410 a second, wrote
+        23.8 MB of tracebacks in 20 s and tripled another caller's p99."""
+        began = time.perf_counter()
         await receive()  # websocket.connect
-        body = orjson.dumps(
-            {"error": "websocket_not_supported", "detail": "This API speaks plain HTTP: send the GET without Upgrade"}
-        )
+        body = orjson.dumps({"error": WEBSOCKET_NOT_SUPPORTED, "detail": WEBSOCKET_DETAIL})
         if "websocket.http.response" in scope.get("extensions") or {}:
             headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
-            self.log_unseen(scope, headers, 400)
+            record_unseen(scope, headers, 400, began)
             with contextlib.suppress(asyncio.CancelledError):
                 await send({"type": "websocket.http.response.start", "status": 400, "headers": headers})
                 await send({"type": "websocket.http.response.body", "body": body})
-            status = 400
         else:  # a server without the denial extension answers a close before accepting with a bare 403
-            self.log_unseen(scope, [], 403)
+            record_unseen(scope, [], 403, began)
             await send({"type": "websocket.close", "code": 1008})
-            status = 403
-        observe_request("unmatched", status, asyncio.get_running_loop().time() - started)
 
     async def refuse_body(self, scope: Any, send: Any) -> None:
         """413, and the connection closed, so the server stops reading what the client still sends."""
@@ -185,7 +172,7 @@ class SearchASGIHandler(ASGIHandler):
             (b"content-length", b"%d" % len(BODY_NOT_ALLOWED)),
             (b"connection", b"close"),
         ]
-        self.log_unseen(scope, headers, 413)
+        record_unseen(scope, headers, 413, time.perf_counter())
         with contextlib.suppress(asyncio.CancelledError):  # the client left while we were sending
             await send({"type": "http.response.start", "status": 413, "headers": headers})
             await send({"type": "http.response.body", "body": BODY_NOT_ALLOWED})
@@ -208,6 +195,25 @@ class SearchASGIHandler(ASGIHandler):
         with contextlib.suppress(RequestAborted):
             disconnect.result()
         return None
+
+
+def record_unseen(scope: Any, headers: list[tuple[bytes, bytes]], status: int, began: float) -> None:
+    """The access line, metric and request id header of a request answered before Django saw it."""
+    from search_service.access_log import request_id  # imports the models: after Django's setup
+
+    sent_id = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+    the_id = request_id(sent_id or None)
+    if settings.SEARCH.search_access_log:
+        headers.append((b"x-request-id", the_id.encode()))
+    client = scope.get("client")
+    record_early_answer(
+        request_id=the_id,
+        method=scope.get("method", "GET"),  # a `websocket` scope has none: its handshake is a GET
+        path=scope.get("path"),
+        status=status,
+        duration=time.perf_counter() - began,
+        client=client[0] if client else None,
+    )
 
 
 def build_application() -> SearchASGIHandler:

@@ -16,7 +16,10 @@ Neither timeout closes a connection whose request bytes have reached the kernel 
 a loop busy past a timer's deadline runs the timer before it reads the socket again, and the client lost its
 request with no answer.
 
-What it answers itself is JSON like the API's errors, and closes the connection.
+It answers itself, as JSON like the API's errors with an access line and a metric, what uvicorn answered out of
+their sight or not at all (tests/test_protocol_fuzz.py): a request httptools cannot parse (400 `invalid_request`,
+the parser's reason) and a WebSocket handshake (400 `websocket_not_supported`), after any response still owed on
+the connection, which it then closes. An upgrade it does not make (h2c) is ignored, as RFC 9110 allows.
 """
 
 import array
@@ -29,9 +32,18 @@ import termios
 from dataclasses import dataclass
 from typing import Any
 
+import httptools
 import orjson
 from django.conf import settings
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from search_service.early_answers import (
+    Refusal,
+    asks_for_websocket,
+    parse_error_detail,
+    record_early_answer,
+    websocket_refusal,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +62,14 @@ class ConnectionLimits:
     max_header_bytes: int
     max_connections: int
     keep_alive_timeout: float
+
+
+class RefusedHead(Exception):
+    """Raised in a parser callback: stops the parser at a head this protocol answers itself."""
+
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.error)
+        self.refusal = refusal
 
 
 @functools.cache
@@ -92,7 +112,8 @@ def unread_bytes(transport: asyncio.BaseTransport) -> int:
 
 
 class SearchHttpProtocol(HttpToolsProtocol):
-    """HttpToolsProtocol plus a header-read timeout, a header-size limit and a connection limit."""
+    """HttpToolsProtocol plus a header-read timeout, a header-size limit and a connection limit, and its own
+    answers (each logged and counted) to what it cannot parse and to WebSocket handshakes."""
 
     refused = 0  # connections refused since the last log line, in this process
     refusals_logged_at = float("-inf")
@@ -104,17 +125,22 @@ class SearchHttpProtocol(HttpToolsProtocol):
         self.timeout_keep_alive = self.limits.keep_alive_timeout  # type: ignore[assignment]
         self.head_open = True  # the parser waits for (the rest of) a request head
         self.head_bytes = 0  # how much of that head has arrived
+        self.head_started = False  # the parser has begun a request it has not finished
+        self.head_began = 0.0  # loop time when it began to arrive (or the connection opened)
         self.head_timer: asyncio.TimerHandle | None = None
         self.message_ended = False  # a request ended during the current feed
+        self.owed: Refusal | None = None  # to answer once the responses still owed are sent; nothing more is read
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self.head_began = self.loop.time()
         if len(self.connections) > self.limits.max_connections:
             self.log_refusal()
             detail = "too many connections; retry shortly"
-            self.answer_and_close(503, "too_many_connections", detail, [(b"retry-after", b"%d" % RETRY_AFTER_SECONDS)])
+            retry_after = (b"retry-after", b"%d" % RETRY_AFTER_SECONDS)
+            self.refuse(Refusal(503, "too_many_connections", detail, (retry_after,)))
             return
-        self.head_timer = self.loop.call_later(self.limits.header_read_timeout, self.head_timed_out)
+        self.start_head_timer()
 
     def log_refusal(self) -> None:
         cls = SearchHttpProtocol
@@ -130,15 +156,17 @@ class SearchHttpProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        room = self.limits.max_header_bytes - self.head_bytes
+        if self.owed is not None or self.transport.is_closing():
+            return  # refused: what the client sends after that is not read
+        room = max(self.limits.max_header_bytes - self.head_bytes, 0)
         if self.head_open and len(data) > room:
             # Feed only what the head may still take: if that does not complete it, the head is too large.
             self.feed(data[:room])
-            if self.transport.is_closing():  # answered 400 already
+            if self.owed is not None or self.transport.is_closing():  # refused already
                 return
             if self.head_open and not self.message_ended:
                 detail = f"the request head is over {self.limits.max_header_bytes} bytes"
-                self.answer_and_close(431, "headers_too_large", detail)
+                self.refuse(Refusal(431, "headers_too_large", detail))
             else:
                 self.data_received(data[room:])  # a body, or pipelined requests, each checked again
             return
@@ -146,27 +174,72 @@ class SearchHttpProtocol(HttpToolsProtocol):
 
     def feed(self, data: bytes) -> None:
         self.message_ended = False
-        super().data_received(data)
-        if not self.head_open:
+        self.parse(data)
+        if not self.head_open or self.owed is not None or self.transport.is_closing():
             return
         if self.message_ended:
-            # Mostly the request that just ended; a pipelined head it starts goes uncounted (one read at most).
             self.head_bytes = 0
+            if self.head_started:  # a head pipelined after it, timed and counted (what the parser holds of it)
+                self.head_bytes = len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
+                self.start_head_timer()
         else:
             self.head_bytes += len(data)
-            if self.head_timer is None:  # the first bytes of another request on a kept-alive connection
-                self.head_timer = self.loop.call_later(self.limits.header_read_timeout, self.head_timed_out)
+            self.start_head_timer()  # if these are the first bytes of another request on a kept-alive connection
+
+    def start_head_timer(self) -> None:
+        if self.head_timer is None:
+            self.head_began = self.loop.time()
+            self.head_timer = self.loop.call_later(self.limits.header_read_timeout, self.head_timed_out)
+
+    def parse(self, data: bytes) -> None:
+        """uvicorn's data_received, with the parser's refusals answered here."""
+        self._unset_keepalive_if_required()
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade as upgrade:
+            # An upgrade not made (h2c): the request goes on as HTTP/1.1 and the parser has resumed after it.
+            offset = upgrade.args[0]
+            if 0 < offset < len(data):
+                self.parse(data[offset:])
+        except httptools.HttpParserError as error:
+            if isinstance(error.__context__, RefusedHead):
+                self.refuse(error.__context__.refusal)
+            elif not self.head_open:
+                # In the body of a request being answered (asgi.py refuses every body, and its 413 closes the
+                # connection): that answer is the request's, and no other comes after it.
+                if self.cycle.response_complete:
+                    self.transport.close()
+                else:
+                    self.cycle.keep_alive = False
+            else:
+                self.refuse(Refusal(400, "invalid_request", parse_error_detail(error)))
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self.head_started = True
 
     def on_headers_complete(self) -> None:
+        if self.parser.should_upgrade() and asks_for_websocket(self.headers):
+            raise RefusedHead(websocket_refusal(self.parser.get_method(), self.url, self.headers))
+        super().on_headers_complete()  # may raise (a target uvicorn cannot parse): then it is 400, the head open
         self.head_open = False
         self.head_bytes = 0
         self.cancel_head_timer()
-        super().on_headers_complete()
+
+    def _should_upgrade_to_ws(self) -> bool:
+        return False  # never hand a connection to uvicorn's WebSocket protocol: on_headers_complete refuses them
 
     def on_message_complete(self) -> None:
         self.head_open = True
+        self.head_started = False
         self.message_ended = True
         super().on_message_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self.owed is not None and self.cycle.response_complete and not self.transport.is_closing():
+            self._unset_keepalive_if_required()
+            self.answer_and_close(self.owed)
 
     def timeout_keep_alive_handler(self) -> None:
         self.timeout_keep_alive_task = None
@@ -183,9 +256,9 @@ class SearchHttpProtocol(HttpToolsProtocol):
             # dribbling bytes is still cut off, as its bytes are read as they come whenever the loop is not behind.
             self.head_timer = self.loop.call_later(self.limits.header_read_timeout, self.head_timed_out)
             return
-        if self.head_bytes:
+        if self.head_bytes or self.head_started:
             detail = f"the request head did not arrive within {self.limits.header_read_timeout:g} s"
-            self.answer_and_close(408, "request_timeout", detail)
+            self.refuse(Refusal(408, "request_timeout", detail))
         else:  # a connection that never said anything gets no answer
             self.transport.close()
 
@@ -194,21 +267,36 @@ class SearchHttpProtocol(HttpToolsProtocol):
             self.head_timer.cancel()
             self.head_timer = None
 
-    def send_400_response(self, msg: str) -> None:
-        """uvicorn's answer to a request httptools cannot parse, as JSON."""
-        self.answer_and_close(400, "invalid_request", msg)
+    def refuse(self, refusal: Refusal) -> None:
+        """Answer `refusal` and close, once the responses still owed on this connection are sent."""
+        self.cancel_head_timer()
+        if self.cycle is not None and not self.cycle.response_complete:
+            self.owed = refusal
+        else:
+            self.answer_and_close(refusal)
 
-    def answer_and_close(
-        self, status: int, error: str, detail: str, headers: list[tuple[bytes, bytes]] | None = None
-    ) -> None:
-        body = orjson.dumps({"error": error, "detail": detail})
+    def answer_and_close(self, refusal: Refusal) -> None:
+        from search_service.access_log import request_id  # imports the models: after Django's setup
+
+        the_id = request_id(refusal.sent_request_id)
+        # Recorded first: a client that has read the answer finds its access line and metric.
+        record_early_answer(
+            request_id=the_id,
+            method=refusal.method,
+            path=refusal.path,
+            status=refusal.status,
+            duration=self.loop.time() - self.head_began,
+            client=self.client[0] if self.client else None,
+        )
+        body = orjson.dumps({"error": refusal.error, "detail": refusal.detail})
         head = [
             *self.server_state.default_headers,
             (b"content-type", b"application/json"),
             (b"content-length", b"%d" % len(body)),
             (b"connection", b"close"),
-            *(headers or []),
+            (b"x-request-id", the_id.encode()),
+            *refusal.headers,
         ]
         lines = b"".join(name + b": " + value + b"\r\n" for name, value in head)
-        self.transport.write(STATUS_LINE[status] + lines + b"\r\n" + body)
+        self.transport.write(STATUS_LINE[refusal.status] + lines + b"\r\n" + body)
         self.transport.close()

@@ -21,13 +21,19 @@ def endpoint_of(request: HttpRequest) -> str:
     one that matches nothing is `unmatched`."""
     match = request.resolver_match
     if match is None:
-        if request.path.startswith("/" + settings.STATIC_URL):
-            return "static"
-        try:
-            match = resolve(request.path_info)
-        except Resolver404:
-            return "unmatched"
+        return endpoint_of_path(request.path_info)
     return "/" + match.route
+
+
+def endpoint_of_path(path: str) -> str:
+    """The route a path matches, for a request answered before Django saw it (early_answers.py) or before URL
+    resolution."""
+    if path.startswith("/" + settings.STATIC_URL):
+        return "static"
+    try:
+        return "/" + resolve(path).route
+    except Resolver404:
+        return "unmatched"
 
 
 @async_only_middleware
