@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.core.exceptions import TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import async_only_middleware
 
@@ -33,8 +34,12 @@ def search_analytics_middleware(
         response = await get_response(request)
         if response.status_code in NOT_RECORDED_STATUSES:
             return response
+        try:
+            parameters = request.GET
+        except TooManyFieldsSent:  # answered 400 too_many_parameters; read again here it replaced that with a 500
+            return response
         row = search_row(
-            request.GET,
+            parameters,
             status=response.status_code,
             outcome=outcome_of(request),
             latency_ms=(time.perf_counter() - began) * 1000,

@@ -66,6 +66,16 @@ async def test_requests_refused_before_any_search_are_not_rows(api, configure_se
     assert await search_and_write(api) == []
 
 
+async def test_too_many_parameters_is_answered_as_such_and_not_stored(api, configure_service, caplog):
+    """Django refuses a query string of more than 1,000 fields on every read of request.GET: read again after the
+    answer, it replaced the 400 too_many_parameters with an HTML 500 and a traceback (found by the protocol fuzz)."""
+    configure_service(search_analytics=True)
+    response = await api.get("/search", params=[("q", "json")] + [(f"p{n}", "x") for n in range(1_001)])
+    assert (response.status_code, response.json()["error"]) == (400, "too_many_parameters")
+    assert await search_and_write(api) == []
+    assert not [record for record in caplog.records if record.levelname == "ERROR"]
+
+
 async def test_other_endpoints_are_not_recorded(api, configure_service):
     configure_service(search_analytics=True)
     await api.get("/suggest", params={"prefix": "js"})
