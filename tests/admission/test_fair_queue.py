@@ -1,29 +1,11 @@
-"""The fair scheduler on its own, in one event loop: who runs, who waits, in what order, who is refused. No server.
+"""The fair scheduler on its own, in one event loop: who runs, who waits, and in what order. No server.
 
 Every wait is bounded (turns.bounded): a turn that never comes fails the test instead of hanging it."""
 
 import asyncio
 
-import pytest
-
-from search_service.admission.callers import Refused
-from search_service.admission.fair_queue import NEWCOMER_HEADROOM, FairScheduler, FixedLimit, Ticket
-from tests.admission.turns import Clock, bounded, settle
-
-
-def scheduler(limit: float, *, queue: int = 100, wait: float = 5.0, overcommit: float = 0.0) -> FairScheduler:
-    return FairScheduler(FixedLimit(limit), queue_per_caller=queue, wait=wait, overcommit=overcommit, clock=Clock())
-
-
-async def waiting(fair: FairScheduler, caller: str, units: float = 1.0) -> asyncio.Task[Ticket]:
-    task = asyncio.create_task(bounded(fair.acquire(caller, units)))
-    await asyncio.sleep(0)
-    return task
-
-
-def assert_idle(fair: FairScheduler) -> None:
-    """Nothing in flight, nothing waiting, no caller remembered: every turn was given back."""
-    assert (fair.in_flight, fair.queued, fair._callers) == (0, 0, {})
+from search_service.admission.fair_queue import NEWCOMER_HEADROOM
+from tests.admission.turns import assert_idle, scheduler, settle, waiting
 
 
 async def test_work_that_fits_runs_at_once_up_to_the_limit_exactly():
@@ -149,78 +131,6 @@ async def test_work_that_fits_still_queues_behind_an_earlier_waiter():
     await settle()
     assert large.done()
     fair.release(large.result(), ok=True)
-    assert_idle(fair)
-
-
-@pytest.mark.parametrize("queue", [0, 1, 2])
-async def test_a_callers_queue_holds_exactly_its_bound_and_refuses_one_past_it(queue):
-    fair = scheduler(1, queue=queue)
-    holder = await fair.acquire("a", 1)
-    queued = [await waiting(fair, "a") for _ in range(queue)]  # at the bound: all wait
-    assert fair.queued == queue
-
-    with pytest.raises(Refused) as raised:  # one past it
-        await bounded(fair.acquire("a", 1))
-    assert raised.value.code == "overloaded"
-    assert raised.value.retry_after == 1  # nothing measured yet: the shortest
-    assert f"this caller already has {queue} searches waiting" in raised.value.detail
-    assert "retry after 1 s" in raised.value.detail
-    fair.release(holder, ok=True)
-    for task in queued:
-        task.cancel()
-
-
-async def test_the_queue_bound_is_per_caller():
-    fair = scheduler(1, queue=1)
-    holder = await fair.acquire("a", 1)
-    queued = await waiting(fair, "a")
-    with pytest.raises(Refused):
-        await fair.acquire("a", 1)
-
-    other = await waiting(fair, "b")
-
-    assert not other.done()  # queued, not refused
-    fair.release(holder, ok=True)
-    for task in (queued, other):
-        task.cancel()
-
-
-async def test_a_refused_caller_with_nothing_running_leaves_no_trace():
-    fair = scheduler(1, queue=0)
-    holder = await fair.acquire("a", 1)
-    with pytest.raises(Refused):
-        await fair.acquire("b", 1)
-    assert set(fair._callers) == {"a"}
-    fair.release(holder, ok=True)
-    assert_idle(fair)
-
-
-async def test_a_request_that_waited_too_long_is_refused_and_leaves_no_trace():
-    fair = scheduler(1, wait=0.05)
-    holder = await fair.acquire("a", 1)
-
-    with pytest.raises(Refused) as raised:
-        await bounded(fair.acquire("b", 1))
-
-    assert raised.value.code == "overloaded"
-    assert "no turn within 0.05 s" in raised.value.detail
-    assert fair.queued == 0
-    fair.release(holder, ok=True)
-    assert_idle(fair)
-    assert (await fair.acquire("c", 1)).waited == 0.0
-
-
-async def test_a_caller_that_goes_away_while_waiting_gives_its_place_back():
-    fair = scheduler(1)
-    holder = await fair.acquire("a", 1)
-    gone = await waiting(fair, "b")
-    gone.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await gone
-    assert fair.queued == 0
-
-    fair.release(holder, ok=True)
-
     assert_idle(fair)
 
 
