@@ -1,6 +1,7 @@
 """RATE_LIMIT_STORAGE_URL: the rate limits counted in one Redis for every worker and replica, and a Redis that fails
 or stalls letting requests through (fail open) instead of failing or stalling them."""
 
+import asyncio
 import http.client
 import logging
 import os
@@ -17,7 +18,7 @@ from django.core.exceptions import ImproperlyConfigured
 from prometheus_client import REGISTRY
 
 from search_service.admission import RateLimit, Refused
-from search_service.admission.storage import STORAGE_TIMEOUT, close_shared_storage, fail_open
+from search_service.admission.storage import STORAGE_TIMEOUT, Limiter, close_shared_storage, fail_open
 from search_service.settings import load_settings
 from tests.conftest import REDIS_SCRIPT, REPO, free_port, serve_environment
 from tests.test_serve import image_command, wait_for
@@ -80,22 +81,34 @@ async def test_memory_storage_counts_per_worker_as_before():
     assert await allowed(second, "client", 3) == 2  # each worker alone
 
 
+def count_asks(limit: RateLimit) -> list[None]:
+    """One entry each time `limit` asks its storage (a round trip to Redis, or an attempt to connect)."""
+    asks: list[None] = []
+    limiter = limit._limiter
+
+    def asked() -> Limiter:
+        asks.append(None)
+        return limiter()
+
+    limit._limiter = asked
+    return asks
+
+
 async def test_an_unreachable_redis_lets_requests_through_warns_once_and_counts(caplog):
     closed_port = free_port()  # bound a moment ago, closed now: nothing listens there
     limit = RateLimit("1/minute", code="rate_limited", what="requests", storage_url=f"redis://127.0.0.1:{closed_port}")
+    asks = count_asks(limit)
     before = storage_errors()
 
     with caplog.at_level(logging.WARNING, logger="search_service.admission.storage"):
-        began = time.monotonic()
         assert await allowed(limit, identity(), 20) == 20
-        elapsed = time.monotonic() - began
 
     warnings = [record for record in caplog.records if record.name == "search_service.admission.storage"]
     assert [record.levelname for record in warnings] == ["WARNING"]
     assert "RATE_LIMIT_STORAGE_URL" in warnings[0].getMessage()
     assert "ConnectionError" in warnings[0].getMessage()
     assert storage_errors() - before == 20  # each check let through, asked or not
-    assert elapsed < STORAGE_TIMEOUT * 2
+    assert len(asks) == 1  # the first failed; the other 19 did not wait on Redis at all
 
 
 @pytest.fixture
@@ -111,20 +124,19 @@ async def test_a_stalled_redis_costs_one_check_the_timeout_then_none(silent_serv
     limit = RateLimit(
         "1/minute", code="rate_limited", what="requests", storage_url=f"redis://127.0.0.1:{silent_server}"
     )
+    asks = count_asks(limit)
     before = storage_errors()
 
     began = time.monotonic()
-    await limit.hit(identity())
+    await asyncio.wait_for(limit.hit(identity()), 30)  # bounded here too: without STORAGE_TIMEOUT it would hang
     first = time.monotonic() - began
-    began = time.monotonic()
     for _ in range(10):
         await limit.hit(identity())
-    rest = time.monotonic() - began
 
-    assert STORAGE_TIMEOUT * 0.9 <= first < STORAGE_TIMEOUT + 0.25
-    assert rest < 0.05  # the storage is given a rest: no search waits on it again for a second
+    assert f"no answer within {STORAGE_TIMEOUT:g} s" in caplog.text  # given up by the bound, not answered
+    assert first >= STORAGE_TIMEOUT * 0.9  # it did wait for the stalled Redis, that once
+    assert len(asks) == 1  # the storage is given a rest: no search waits on it again for a second
     assert storage_errors() - before == 11
-    assert "no answer within" in caplog.text
 
 
 @pytest.mark.parametrize("url", ["redis://:secret@127.0.0.1:6379/0", "rediss://cache.internal:6380", "memory://", ""])
@@ -208,6 +220,7 @@ def test_two_replicas_of_two_workers_share_one_budget_and_keep_answering_without
             assert wait_for(f"http://127.0.0.1:{port}/health", timeout=60).status_code == 200
 
         results: list[tuple[float, float, int, int]] = []  # (sent, answered, port, status)
+        failures: list[tuple[float, str]] = []  # (sent, error): a request that got no answer
         lock = threading.Lock()
         began = time.monotonic()
         stop_at = [began + 60.0]  # set once Redis is stopped
@@ -223,10 +236,16 @@ def test_two_replicas_of_two_workers_share_one_budget_and_keep_answering_without
                 # A new connection each time (the kernel hands them to either worker); http.client: the clients
                 # must cost less than the service, on a machine of two cores.
                 connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-                connection.request("GET", "/search?q=json", headers={"X-API-Key": key})
-                answer = connection.getresponse()
-                answer.read()
-                connection.close()
+                try:
+                    connection.request("GET", "/search?q=json", headers={"X-API-Key": key})
+                    answer = connection.getresponse()
+                    answer.read()
+                except OSError as error:  # counted, so that a request left waiting cannot go unnoticed
+                    with lock:
+                        failures.append((sent - began, repr(error)))
+                    continue
+                finally:
+                    connection.close()
                 with lock:
                     results.append((sent - began, time.monotonic() - began, port, answer.status))
 
@@ -262,10 +281,13 @@ def test_two_replicas_of_two_workers_share_one_budget_and_keep_answering_without
     assert len(measured) > 2 * most
     assert {port for port, _ in measured} == set(ports)
     assert {status for _, status in measured} == {200, 429}
-    # Redis gone: every search answered, none refused, none waiting on it.
+    # Redis gone: every search answered, none refused, none left waiting on it (a check that cannot reach Redis
+    # lets the request through, and the worker does not ask again for a second: test_a_stalled_redis... and
+    # test_an_unreachable_redis... count those asks). The slowest answer is printed above, not bounded: its time is
+    # the machine's.
+    assert failures == []
     assert len(after) >= 20
     assert {status for _, status in after} == {200}
-    assert max(seconds for seconds, _ in after) < 2
     for log_path in logs:
         log = log_path.read_text()
         for bad in ("Traceback", "Unclosed", "unclosed", "ERROR"):

@@ -20,6 +20,7 @@ import heapq
 import itertools
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -77,6 +78,9 @@ class FairScheduler:
     overcommit: float = 0.0
     name: str = "searches"
     code: str = "overloaded"
+    # Tickets' times and latency samples; tests pass a clock of their own, so that no sample depends on the machine.
+    # (A wait's bound runs on the event loop's clock, asyncio.timeout.)
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
     in_flight: float = 0.0
     queued: int = 0
     _virtual: float = 0.0
@@ -88,7 +92,7 @@ class FairScheduler:
 
     async def acquire(self, caller: str, units: float) -> Ticket:
         """Wait for the caller's turn (none if the work fits now); Refused when its queue is full or the wait ends."""
-        arrived = time.monotonic()
+        arrived = self.clock()
         state = self._callers.get(caller)
         if state is None:
             state = self._callers[caller] = _Caller()
@@ -126,7 +130,7 @@ class FairScheduler:
         if not self._fits_now(units, state):
             return None
         self._callers[caller] = state
-        now = time.monotonic()
+        now = self.clock()
         return self._start(caller, state, units, now, now)
 
     def release(self, ticket: Ticket, *, ok: bool, waited_inside: float = 0.0) -> None:
@@ -138,7 +142,7 @@ class FairScheduler:
             state.in_flight = max(0.0, state.in_flight - ticket.units)
             self._forget_if_idle(ticket.caller, state)
         if ok:
-            now = time.monotonic()
+            now = self.clock()
             per_unit = max(0.0, now - ticket.started - waited_inside) / max(ticket.units, 0.1)
             self._seconds_per_unit += (per_unit - self._seconds_per_unit) / 10 if self._seconds_per_unit else per_unit
             self.capacity.sample(per_unit, in_flight=ticket.in_flight_at_start, now=now)
@@ -159,7 +163,7 @@ class FairScheduler:
 
     def _ticket(self, caller: str, units: float, arrived: float) -> Ticket:
         # The turn was taken by _dispatch (in_flight already counts it); only the times are new.
-        now = time.monotonic()
+        now = self.clock()
         return Ticket(caller, units, now, self.in_flight - units, now - arrived)
 
     def _dispatch(self) -> None:

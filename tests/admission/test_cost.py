@@ -2,12 +2,33 @@
 
 import pytest
 
-from search_service.admission.cost import EXPENSIVE_UNITS, search_cost, spelling_cost
+from search_service.admission.cost import (
+    EXPENSIVE_UNITS,
+    LOOKUP,
+    ORDINARY_HITS,
+    ORDINARY_TERMS,
+    SPELLING_LETTERS_PER_UNIT,
+    UNITS_FOR_POINT_IN_TIME,
+    UNITS_FOR_SCRIPTS,
+    UNITS_PER_EXPANDING_TERM,
+    UNITS_PER_EXTRA_HIT,
+    UNITS_PER_EXTRA_TERM,
+    UNITS_PER_FACET_BUCKET,
+    Cost,
+    search_cost,
+    spelling_cost,
+)
 from search_service.query.policy import QueryCost
+
+ORDINARY = QueryCost(clauses=2)
+
+
+def units(query: QueryCost = ORDINARY, *, words: int = 2, page: int = 1, size: int = 10, **more) -> float:
+    return search_cost(query, words=words, page=page, size=size, **more).units
 
 
 def test_an_ordinary_search_costs_one_unit():
-    assert search_cost(QueryCost(clauses=2), words=2, page=1, size=10).units == 1.0
+    assert units() == 1.0
 
 
 @pytest.mark.parametrize(
@@ -30,8 +51,56 @@ def test_what_counts_as_expensive(query, words, page, size, buckets, expensive):
     assert cost.expensive is expensive
 
 
+def test_expensive_starts_exactly_at_expensive_units():
+    assert not Cost(EXPENSIVE_UNITS - 0.01).expensive
+    assert Cost(EXPENSIVE_UNITS).expensive
+    assert Cost(EXPENSIVE_UNITS + 0.01).expensive
+
+
+@pytest.mark.parametrize(
+    ("what", "added"),
+    [
+        # Words and clauses: the larger of the two counts, each past the ordinary two.
+        ({"words": ORDINARY_TERMS + 1}, UNITS_PER_EXTRA_TERM),
+        ({"query": QueryCost(clauses=ORDINARY_TERMS + 3)}, 3 * UNITS_PER_EXTRA_TERM),
+        ({"query": QueryCost(clauses=1), "words": 1}, 0.0),  # fewer than ordinary costs no less
+        # Hits past ten, one at a time.
+        ({"size": ORDINARY_HITS + 1}, UNITS_PER_EXTRA_HIT),
+        ({"size": 1}, 0.0),
+        # Depth: (page - 1) x size hits, 2 units a thousand; page 1 is no depth at all.
+        ({"page": 2}, 0.02),
+        ({"page": 101, "size": 100}, 20.0 + 90 * UNITS_PER_EXTRA_HIT),
+        ({"page": 0}, 0.0),
+        ({"facet_buckets": 1}, UNITS_PER_FACET_BUCKET),
+        ({"runs_scripts": True}, UNITS_FOR_SCRIPTS),
+        ({"opens_point_in_time": True}, UNITS_FOR_POINT_IN_TIME),
+    ],
+)
+def test_each_knob_adds_its_own_weight(what, added):
+    assert units(**what) == pytest.approx(1.0 + added)
+
+
+@pytest.mark.parametrize("kind", ["wildcard_terms", "fuzzy_terms", "regex_terms", "range_terms"])
+def test_each_term_expanding_clause_adds_its_weight(kind):
+    one = QueryCost(clauses=1, **{kind: 1})
+    two = QueryCost(clauses=2, **{kind: 2})
+    assert units(one, words=1) == 1.0 + UNITS_PER_EXPANDING_TERM
+    assert units(two) == 1.0 + 2 * UNITS_PER_EXPANDING_TERM
+
+
+def test_the_expanding_kinds_add_up():
+    every = QueryCost(clauses=2, wildcard_terms=1, fuzzy_terms=1, regex_terms=1, range_terms=1)
+    assert units(every) == 1.0 + 4 * UNITS_PER_EXPANDING_TERM
+
+
+def test_costs_are_rounded_to_hundredths():
+    # Depth 11 costs 0.022 units: 1 + 0.05 + 0.022 is kept as 1.07, not 1.072, and not rounded to a whole unit.
+    assert units(page=2, size=11) == 1.07
+    assert units(words=3) == 1.35
+
+
 def test_each_knob_adds_to_the_cost():
-    base = search_cost(QueryCost(clauses=2), words=2, page=1, size=10).units
+    base = units()
     for more in (
         search_cost(QueryCost(clauses=6), words=6, page=1, size=10),
         search_cost(QueryCost(clauses=2), words=2, page=1, size=30),
@@ -52,4 +121,15 @@ def test_the_spelling_call_costs_by_its_words_and_their_length():
     assert not spelling_cost(["jsn", "dumps", "indnet"]).expensive
     # Long nonsense, the did-you-mean amplification of issue 19: into the lane, or left out when it is busy.
     assert spelling_cost(["dfjnppckzvuxa", "fbfoktukcstkr", "oneqkuocfed", "csalmdmnjxwx"]).expensive
-    assert spelling_cost([]).units > 0
+
+
+def test_the_spelling_call_costs_a_unit_a_word_and_one_per_six_letters():
+    assert spelling_cost(["a" * SPELLING_LETTERS_PER_UNIT]).units == 2.0
+    assert spelling_cost(["abcd"]).units == 1.67  # 1 + 4/6, in hundredths
+    assert spelling_cost(["ab", "abcd"]).units == 3.0
+    assert spelling_cost([]).units == 1.0  # never less than an ordinary search
+
+
+def test_a_lookup_is_cheaper_than_any_search():
+    assert LOOKUP.units < units(QueryCost(), words=0, size=0)
+    assert not LOOKUP.expensive

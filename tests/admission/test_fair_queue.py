@@ -1,28 +1,23 @@
-"""The fair scheduler on its own, in one event loop: who runs, who waits, who is refused. No server."""
+"""The fair scheduler on its own, in one event loop: who runs, who waits, and in what order. No server.
+
+Every wait is bounded (turns.bounded): a turn that never comes fails the test instead of hanging it."""
 
 import asyncio
 
-import pytest
-
-from search_service.admission.callers import Refused
-from search_service.admission.fair_queue import FairScheduler, FixedLimit, Ticket
+from search_service.admission.fair_queue import NEWCOMER_HEADROOM
+from tests.admission.turns import assert_idle, scheduler, settle, waiting
 
 
-def scheduler(limit: float, *, queue: int = 100, wait: float = 5.0, overcommit: float = 0.0) -> FairScheduler:
-    return FairScheduler(FixedLimit(limit), queue_per_caller=queue, wait=wait, overcommit=overcommit)
-
-
-async def waiting(fair: FairScheduler, caller: str, units: float = 1.0) -> asyncio.Task[Ticket]:
-    task = asyncio.create_task(fair.acquire(caller, units))
-    await asyncio.sleep(0)
-    return task
-
-
-async def test_work_that_fits_runs_at_once():
+async def test_work_that_fits_runs_at_once_up_to_the_limit_exactly():
     fair = scheduler(4)
-    tickets = [await fair.acquire("a", 1) for _ in range(4)]
+    tickets = [await fair.acquire("a", 1) for _ in range(4)]  # 4 of 4: at the limit, still room
     assert fair.in_flight == 4
-    assert all(ticket.waited < 0.01 for ticket in tickets)
+    assert [ticket.waited for ticket in tickets] == [0.0] * 4  # none went through the queue
+
+    fifth = await waiting(fair, "a")  # one past the limit
+    assert not fifth.done()
+    assert fair.queued == 1
+    fifth.cancel()
 
 
 async def test_a_caller_alone_uses_all_the_capacity_and_its_queue_drains_in_order():
@@ -33,14 +28,28 @@ async def test_a_caller_alone_uses_all_the_capacity_and_its_queue_drains_in_orde
     assert not any(task.done() for task in queued)
 
     fair.release(running[0], ok=True)
-    await asyncio.sleep(0)
-    await asyncio.sleep(0)
+    await settle()
     assert [task.done() for task in queued] == [True, False, False]
     fair.release(running[1], ok=True)
     fair.release(queued[0].result(), ok=True)
-    await asyncio.sleep(0)
+    await settle()
     assert all(task.done() for task in queued)
     assert fair.queued == 0
+    for task in queued[1:]:
+        fair.release(task.result(), ok=True)
+    assert_idle(fair)
+
+
+async def test_a_turn_given_back_goes_to_a_waiter_that_fits_exactly():
+    fair = scheduler(2)
+    first, _second = [await fair.acquire("a", 1) for _ in range(2)]
+    third = await waiting(fair, "b")
+
+    fair.release(first, ok=True)  # 1 in flight + 1 waiting: exactly the limit
+    await settle()
+
+    assert third.done()
+    assert fair.in_flight == 2
 
 
 async def test_a_newcomer_runs_before_a_heavy_callers_backlog():
@@ -51,11 +60,30 @@ async def test_a_newcomer_runs_before_a_heavy_callers_backlog():
 
     for ticket in running:
         fair.release(ticket, ok=True)
-    await asyncio.sleep(0)
-    await asyncio.sleep(0)
+    await settle()
 
     assert light.done()  # within a turn or two, not fifty
     assert sum(task.done() for task in backlog) == 1
+    for task in backlog:
+        task.cancel()
+
+
+async def test_a_newcomer_after_the_queue_moved_still_runs_next():
+    # The queue's virtual time is the start tag of what runs: a caller idle until now starts there, not behind the
+    # turns the others already had.
+    fair = scheduler(1)
+    holder = await fair.acquire("x", 1)
+    backlog = [await waiting(fair, "a") for _ in range(3)]
+    fair.release(holder, ok=True)
+    await settle()
+    assert [task.done() for task in backlog] == [True, False, False]
+
+    late = await waiting(fair, "late")
+    fair.release(backlog[0].result(), ok=True)
+    await settle()
+
+    assert late.done()
+    assert [task.done() for task in backlog] == [True, False, False]
     for task in backlog:
         task.cancel()
 
@@ -80,95 +108,90 @@ async def test_callers_share_by_cost_not_by_count():
                 task.released = True  # type: ignore[attr-defined]
                 fair.release(task.result(), ok=True)
 
-    first_eight = order[:10]
-    assert first_eight.count("cheap") >= 6  # about four cheap turns for each costly one
+    assert order[:10].count("cheap") >= 6  # about four cheap turns for each costly one
+    await settle()
+    assert_idle(fair)
 
 
-async def test_a_full_queue_refuses_with_a_retry_after_and_other_callers_still_wait():
-    fair = scheduler(1, queue=2)
-    holder = await fair.acquire("a", 1)
-    queued = [await waiting(fair, "a") for _ in range(2)]
+async def test_work_that_fits_still_queues_behind_an_earlier_waiter():
+    # Room for a small request while a large one waits: the small one would starve the large one by jumping in.
+    fair = scheduler(4)
+    held = await fair.acquire("a", 2)
+    large = await waiting(fair, "b", 4)
 
-    with pytest.raises(Refused) as raised:
-        await fair.acquire("a", 1)
-    assert raised.value.code == "overloaded"
-    assert raised.value.retry_after >= 1
-    assert "2 searches waiting" in raised.value.detail
+    small = await waiting(fair, "a", 1)
 
-    other = await waiting(fair, "b")
-    assert not other.done()  # queued, not refused: the bound is per caller
-    fair.release(holder, ok=True)
-    for task in [*queued, other]:
-        task.cancel()
-
-
-async def test_a_request_that_waited_too_long_is_refused_and_leaves_no_trace():
-    fair = scheduler(1, wait=0.1)
-    holder = await fair.acquire("a", 1)
-
-    with pytest.raises(Refused) as raised:
-        await fair.acquire("b", 1)
-
-    assert "no turn within 0.1 s" in raised.value.detail
-    assert fair.queued == 0
-    fair.release(holder, ok=True)
-    assert fair.in_flight == 0
-    assert (await fair.acquire("c", 1)).waited < 0.01
+    assert not small.done()
+    assert fair.queued == 2
+    fair.release(held, ok=True)
+    await settle()
+    assert small.done()  # a's tag is smaller: it goes first, then b's waits for the room it needs
+    assert not large.done()
+    fair.release(small.result(), ok=True)
+    await settle()
+    assert large.done()
+    fair.release(large.result(), ok=True)
+    assert_idle(fair)
 
 
-async def test_a_caller_that_goes_away_while_waiting_gives_its_place_back():
-    fair = scheduler(1)
-    holder = await fair.acquire("a", 1)
-    gone = await waiting(fair, "b")
-    gone.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await gone
+async def test_a_newcomer_may_take_the_headroom_exactly_but_not_more():
+    fair = scheduler(4, overcommit=NEWCOMER_HEADROOM)
+    heavy = [await fair.acquire("heavy", 1) for _ in range(4)]
 
-    fair.release(holder, ok=True)
-
-    assert fair.in_flight == 0
-    assert fair.queued == 0
-
-
-async def test_a_newcomer_may_take_the_headroom_but_not_more():
-    fair = scheduler(4, overcommit=0.25)
-    [await fair.acquire("heavy", 1) for _ in range(4)]
-
-    assert (await fair.acquire("light", 1)).waited < 0.01  # 5 of 4 x 1.25
-    late = await waiting(fair, "third")
+    assert (await fair.acquire("light", 1)).waited == 0.0  # 5 of 4 x 1.25: exactly the headroom
+    late = await waiting(fair, "third")  # 6: one past it, a newcomer too
     assert not late.done()
+    more = await waiting(fair, "heavy")  # a caller with work in flight has no headroom
+    assert not more.done()
     late.cancel()
+    more.cancel()
+    del heavy
+
+
+async def test_no_headroom_for_a_caller_with_work_in_flight_even_where_it_would_fit():
+    fair = scheduler(2, overcommit=0.5)  # room for 3 with the headroom
+    first = await fair.acquire("a", 1)
+    await fair.acquire("a", 1)
+    fair.release(first, ok=True)  # a still has one in flight
+    await fair.acquire("b", 1)  # 2 of 2
+
+    again = await waiting(fair, "a")
+
+    assert not again.done()
+    again.cancel()
 
 
 async def test_work_larger_than_the_limit_runs_alone():
     fair = scheduler(2)
     ticket = await fair.acquire("a", 10)
     assert fair.in_flight == 10
+    after = await waiting(fair, "b", 0.5)
+    assert not after.done()
     fair.release(ticket, ok=True)
+    await settle()
+    assert after.done()
 
 
 async def test_try_acquire_gives_a_turn_only_when_there_is_room():
     fair = scheduler(1)
     held = fair.try_acquire("a", 1)
     assert held is not None
+    assert held.caller == "a"
     assert fair.try_acquire("b", 1) is None
+    assert set(fair._callers) == {"a"}  # a refusal remembers nobody
     fair.release(held, ok=True)
+    assert_idle(fair)
     assert fair.try_acquire("b", 1) is not None
 
 
-async def test_time_spent_waiting_elsewhere_is_not_taken_for_this_queues_latency():
-    class Recording(FixedLimit):
-        samples: list[float]
+async def test_try_acquire_counts_the_caller_like_acquire():
+    fair = scheduler(1, overcommit=1.0)  # room for 2 with the headroom
+    held = fair.try_acquire("a", 1)
+    assert held is not None
 
-        def sample(self, seconds_per_unit: float, *, in_flight: float, now: float) -> None:
-            self.samples.append(seconds_per_unit)
-
-    limit = Recording(4)
-    limit.samples = []
-    fair = FairScheduler(limit, queue_per_caller=1, wait=1)
-    ticket = await fair.acquire("a", 1)
-    await asyncio.sleep(0.05)
-
-    fair.release(ticket, ok=True, waited_inside=0.05)
-
-    assert limit.samples[0] < 0.01
+    assert fair.try_acquire("a", 1) is None  # a has work in flight: no headroom
+    second = fair.try_acquire("b", 1)  # b is a newcomer: headroom
+    assert second is not None
+    fair.release(held, ok=True)
+    fair.release(second, ok=True)
+    assert_idle(fair)

@@ -23,6 +23,24 @@ async def settle() -> None:
         await asyncio.sleep(0)
 
 
+def assert_callers_counted(fair: FairScheduler, tasks: list[asyncio.Task[Ticket]], held: list[Ticket]) -> None:
+    """Each caller's own counts are true too (they decide its headroom and its queue's bound), and a caller with
+    nothing in flight or waiting is forgotten."""
+    counts: dict[str, tuple[float, int]] = {}
+    for ticket in held:
+        in_flight, waiting = counts.get(ticket.caller, (0.0, 0))
+        counts[ticket.caller] = (in_flight + ticket.units, waiting)
+    for task in tasks:
+        if not task.done():
+            caller = task.get_name()
+            in_flight, waiting = counts.get(caller, (0.0, 0))
+            counts[caller] = (in_flight, waiting + 1)
+    assert set(fair._callers) == set(counts)
+    for caller, (in_flight, waiting) in counts.items():
+        assert abs(fair._callers[caller].in_flight - in_flight) < 1e-6
+        assert fair._callers[caller].waiting == waiting
+
+
 async def run(steps: list[tuple[str, object, float]], limit: float, queue: int) -> None:
     fair = FairScheduler(FixedLimit(limit), queue_per_caller=queue, wait=60, overcommit=0.25)
     tasks: list[asyncio.Task[Ticket]] = []
@@ -37,7 +55,7 @@ async def run(steps: list[tuple[str, object, float]], limit: float, queue: int) 
 
     for kind, which, units in steps:
         if kind == "arrive":
-            tasks.append(asyncio.create_task(fair.acquire(str(which), units)))
+            tasks.append(asyncio.create_task(fair.acquire(str(which), units), name=str(which)))
         elif tasks:
             i = int(which) % len(tasks)  # type: ignore[call-overload]
             task = tasks[i]
@@ -53,6 +71,7 @@ async def run(steps: list[tuple[str, object, float]], limit: float, queue: int) 
         assert abs(fair.in_flight - sum(ticket.units for ticket in holding())) < 1e-6
         if waiting:
             assert fair.in_flight > 0  # never idle while work waits
+        assert_callers_counted(fair, tasks, holding())
 
     for _ in range(len(tasks) + 1):  # every turn given back, one round at a time: all the rest are served
         for ticket in holding():
@@ -70,6 +89,7 @@ async def run(steps: list[tuple[str, object, float]], limit: float, queue: int) 
     assert fair.queued == 0
     assert fair.in_flight == 0
     assert not fair._callers
+    assert fair._queued_units == 0  # what Retry-After is computed from
 
 
 @settings(
