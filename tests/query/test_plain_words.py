@@ -1,6 +1,7 @@
 """check_query's two edges: plain words, sent without the parser, and queries the parser cannot read, refused with
 a reason. No server."""
 
+import dataclasses
 from decimal import InvalidOperation
 
 import pytest
@@ -101,11 +102,20 @@ def test_a_diagnosed_problem_says_where():
 
 
 def test_modifiers_nested_past_the_stack_are_refused_not_raised():
-    # luqum's parser reads 600 nested `-` without recursion; each is a level of parentheses in what is sent.
+    # luqum's parser reads 600 nested `-` without recursion; each is a level of parentheses in what is sent, so
+    # SEARCH_MAX_DEPTH refuses them long before the writer's recursion could run out of stack.
     with pytest.raises(QueryRefused) as raised:
         check_query("-" * 600 + "x", POLICY)
-
     assert raised.value.code == "query_too_deep"
+
+
+def test_nesting_past_the_stack_under_a_policy_that_allows_it_is_refused_not_raised():
+    """A policy allowing any depth (QueryPolicy is built by code too, not only from settings): the writer's
+    recursion runs out of stack, and that is a refusal of the query, never a 500."""
+    with pytest.raises(QueryRefused) as raised:
+        check_query("-" * 5_000 + "x", dataclasses.replace(POLICY, max_depth=1_000_000))
+    assert (raised.value.code, raised.value.detail) == ("invalid_query", "Cannot parse the query: too deeply nested")
+    assert raised.value.hint == HINT
 
 
 @pytest.mark.parametrize(
