@@ -81,7 +81,9 @@ class PooledAiohttpNode(AiohttpHttpNode):
             async with asyncio.timeout(timeout):
                 response = await super().perform_request(method, target, body, headers, request_timeout)
         except TimeoutError as error:
-            raise ConnectionTimeout("Connection timed out during request", errors=(error,)) from None
+            # The node in the message: the log then says which node stalled (errors.py).
+            message = f"Connection timed out during request to {self.base_url} (after {timeout} s)"
+            raise ConnectionTimeout(message, errors=(error,)) from None
         # A proxy's error page or a stranger on the port: the client would hand the view a str for any text/*.
         mimetype = response.meta.mimetype
         if 200 <= response.meta.status < 300 and response.body and mimetype not in JSON_MIMETYPES:

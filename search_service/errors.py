@@ -171,7 +171,7 @@ def register_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(ConnectionTimeout)
     def elasticsearch_timeout(request: HttpRequest, exc: ConnectionTimeout) -> HttpResponse:
-        logger.warning("Elasticsearch timed out: %s", exc)
+        logger.warning("Elasticsearch timed out for request %s: %s", request_id_of(request), describe_attempts(exc))
         return error_response(504, "elasticsearch_timeout", "Elasticsearch did not answer in time")
 
     @api.exception_handler(ConnectionError)
