@@ -111,9 +111,11 @@ class SteadyNodePool(NodePool):
         if node.config in self._dead_until and node.config not in self._alive_nodes:
             return  # dead already: this request was sent to it before another one's failure said so
         super().mark_dead(node, _now=now)
+        # The parent's timeout, to know when it ends. With every node down each request fails on one, so the count
+        # runs into the thousands: the power is capped where it passes any maximum, before it overflows a float.
         failures = self._dead_consecutive_failures[node.config]
-        timeout = min(self._dead_node_backoff_factor * 2 ** (failures - 1), self._max_dead_node_backoff)
-        self._dead_until[node.config] = now + timeout
+        power = 2.0 ** min(failures - 1, 64)
+        self._dead_until[node.config] = now + min(self._dead_node_backoff_factor * power, self._max_dead_node_backoff)
 
     def mark_live(self, node: BaseNode) -> None:
         super().mark_live(node)

@@ -129,6 +129,19 @@ def test_with_every_node_dead_one_is_still_tried(clock: list[float]) -> None:
     assert pool.get().config.host in HOSTS  # the cluster may be back: the request finds out
 
 
+def test_thousands_of_failures_in_a_row_keep_the_longest_timeout(clock: list[float]) -> None:
+    # With the whole cluster down for a minute and a half, each node failed over 1,000 times in a row (2 ** 1024
+    # seconds is more than a float holds).
+    pool = make_pool(SteadyNodePool)
+    for _ in range(4_000):
+        clock[0] += 0.05
+        pool.mark_dead(pool.get())
+    clock[0] += 29.9
+    assert pool.get()  # all dead, still 30 s from their last failure: one is tried anyway
+    clock[0] += 0.2
+    assert hosts_chosen(pool, 30) == set(HOSTS)
+
+
 async def test_no_search_fails_while_one_node_of_three_refuses_connections(clock: list[float]) -> None:
     """The whole client, as the service configures it (one retry): bursts of 30 searches, of which the third sent
     to es3 fail together, then, once every timeout has ended, 3 more. Each first attempt on es3 is retried on a node
