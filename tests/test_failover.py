@@ -382,3 +382,22 @@ async def test_searches_survive_a_killed_node_and_recover_after_the_whole_cluste
     assert search_down < ALL_DOWN_BOUND
     assert ready_down < ALL_DOWN_BOUND
     assert first_200 - load.marks["all started"] < RECOVERY_BOUND
+
+
+def test_a_search_is_judged_by_every_phase_it_was_in_flight_in() -> None:
+    """No cluster needed: the rule the kill test applies (PERMITTED)."""
+    load = Load(api=httpx.AsyncClient(), index="unused")
+    at = {"warm up": 0, "steady load": 2, "kill node 3": 7, "node 3 killed": 9, "start node 3": 14}
+    at |= {"green again": 52, "kill node 1": 57, "node 1 killed": 59, "stop all": 64, "all stopped": 66}
+    at |= {"start all": 68, "all started": 161, "recovered": 161, "end": 166}
+    load.marks = dict(at)
+
+    def judged(started: float, seconds: float, status: int, shards_failed: int = 0) -> bool:
+        return not load.unexpected([Answer("/search", started, seconds, status, shards_failed=shards_failed)])
+
+    assert judged(63.8, 0.5, 503)  # sent before the whole cluster stopped, answered after: the stop's doing
+    assert not judged(63.0, 0.5, 503)  # answered before anything was stopped
+    assert judged(6.9, 0.3, 200, shards_failed=1)  # in flight while node 3 was killed
+    assert not judged(30.0, 0.2, 503)  # while node 3 rejoined, with two nodes up
+    assert judged(160.0, 2.0, 504)  # sent while the cluster started
+    assert not judged(162.0, 0.1, 503)  # after the service answered again
