@@ -6,7 +6,7 @@ from importlib.metadata import version
 from typing import Any
 
 from django.conf import settings
-from elastic_transport import AiohttpHttpNode, ConnectionTimeout, HttpHeaders, SerializationError
+from elastic_transport import AiohttpHttpNode, BaseNode, ConnectionTimeout, HttpHeaders, NodePool, SerializationError
 from elastic_transport._node import NodeApiResponse  # the nodes' public return type, exported one level down
 from elastic_transport.client_utils import DEFAULT, DefaultType
 from elasticsearch import ApiError, AsyncElasticsearch
@@ -81,12 +81,55 @@ class PooledAiohttpNode(AiohttpHttpNode):
             async with asyncio.timeout(timeout):
                 response = await super().perform_request(method, target, body, headers, request_timeout)
         except TimeoutError as error:
-            raise ConnectionTimeout("Connection timed out during request", errors=(error,)) from None
+            # The node in the message: the log then says which node stalled (errors.py).
+            message = f"Connection timed out during request to {self.base_url} (after {timeout} s)"
+            raise ConnectionTimeout(message, errors=(error,)) from None
         # A proxy's error page or a stranger on the port: the client would hand the view a str for any text/*.
         mimetype = response.meta.mimetype
         if 200 <= response.meta.status < 300 and response.body and mimetype not in JSON_MIMETYPES:
             raise SerializationError(f"Elasticsearch answered {response.meta.status} with {mimetype}, not JSON")
         return response
+
+
+class SteadyNodePool(NodePool):
+    """elastic-transport's node pool, where a node marked dead stays out of the rotation for its whole timeout.
+
+    The pool queues a node for resurrection each time a request fails on it. When several requests were in flight on
+    a node as it died (or refused them as it started), each failure queued an entry and doubled its timeout, and the
+    earliest entry brought it back while the latest said it was dead: a request whose first attempt had just failed
+    on the node could be retried on that same node and answer 503 although two nodes were up (the kill test, a node
+    rejoining on a loaded machine). Here the failures of requests already in flight when a node was marked dead count
+    once, and only its latest timeout brings it back.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._dead_until: dict[Any, float] = {}  # NodeConfig: when the node's current timeout ends
+
+    def mark_dead(self, node: BaseNode, _now: float | None = None) -> None:
+        now = time.time() if _now is None else _now
+        if node.config in self._dead_until and node.config not in self._alive_nodes:
+            return  # dead already: this request was sent to it before another one's failure said so
+        super().mark_dead(node, _now=now)
+        # The parent's timeout, to know when it ends. With every node down each request fails on one, so the count
+        # runs into the thousands: the power is capped where it passes any maximum, before it overflows a float.
+        failures = self._dead_consecutive_failures[node.config]
+        power = 2.0 ** min(failures - 1, 64)
+        self._dead_until[node.config] = now + min(self._dead_node_backoff_factor * power, self._max_dead_node_backoff)
+
+    def mark_live(self, node: BaseNode) -> None:
+        super().mark_live(node)
+        self._dead_until.pop(node.config, None)
+
+    def resurrect(self, force: bool = False) -> BaseNode | None:  # type: ignore[override]  # the parent's overloads
+        if force:
+            return super().resurrect(True)  # no node is alive: any will do
+        while True:
+            node = super().resurrect(False)
+            if node is None or self._dead_until.get(node.config, 0.0) <= time.time():
+                return node
+            # The entry of an earlier failure: the node failed again since and waits out its latest timeout.
+            del self._alive_nodes[node.config]
 
 
 def client_options(config: ServiceSettings) -> dict[str, Any]:
@@ -171,7 +214,9 @@ def get_client() -> AsyncElasticsearch:
     """
     global _client
     if _client is None:
-        _client = AsyncElasticsearch(**client_options(settings.SEARCH), node_class=PooledAiohttpNode)
+        _client = AsyncElasticsearch(
+            **client_options(settings.SEARCH), node_class=PooledAiohttpNode, node_pool_class=SteadyNodePool
+        )
     return _client
 
 

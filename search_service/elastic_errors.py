@@ -1,8 +1,12 @@
-"""Elasticsearch's refusals (its 4xx answers to a search) read into the service's own words. Pure: no I/O.
+"""Elasticsearch's errors read into words. Pure: no I/O.
 
-The caller gets a stable code and a sentence of ours, never Elasticsearch's text: its reasons name indices, Java
-classes and parser states, and quote the query back. The full reason goes to the log, under the request's id
-(errors.py). What remains useful to a caller is kept in our form: where in `q` its parser stopped.
+Its refusals (4xx answers to a search) in the service's own words: the caller gets a stable code and a sentence of
+ours, never Elasticsearch's text: its reasons name indices, Java classes and parser states, and quote the query back.
+The full reason goes to the log, under the request's id (errors.py). What remains useful to a caller is kept in our
+form: where in `q` its parser stopped.
+
+Its unavailability (a 5xx or 429 answer, a connection that failed on every attempt) in one line for the log, so
+that a 503 found in the access log can be explained from its request id.
 """
 
 import re
@@ -40,6 +44,46 @@ def classify_refusal(body: Any) -> Refusal:
             503, "configuration_mismatch", "The service's field settings do not fit the index; try again later"
         )
     return Refusal(400, "invalid_query", "The search could not be run as asked; the request id names it in our log")
+
+
+def describe_unavailable(body: Any) -> str:
+    """Elasticsearch's own error answer in one line: its type and reason, then its root causes' (which say why a
+    search phase failed: `no_shard_available_action_exception` for shards not assigned, a cluster block, a
+    circuit breaker)."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return f"no error object in its answer: {str(body)[:MAX_REASON_LENGTH]}"
+    causes = [cause for cause in error.get("root_cause") or [] if isinstance(cause, dict)]
+    parts = [_type_and_reason(error)]
+    seen = {parts[0]}
+    for cause in causes:
+        part = _type_and_reason(cause)
+        if part not in seen:
+            seen.add(part)
+            parts.append(part)
+    line = parts[0] + (f"; root causes: {', '.join(parts[1:])}" if len(parts) > 1 else "")
+    return line[:MAX_REASON_LENGTH]
+
+
+def describe_attempts(error: BaseException) -> str:
+    """Every attempt of a request that failed to reach Elasticsearch, oldest first, each with its node's address (in
+    aiohttp's words), so the log says whether the retry went to another node.
+
+    When the transport gives up it puts the earlier attempts' errors in the last one's `errors`, where the node had
+    put that attempt's own cause; its `message` keeps the cause's text (`str()` would name the first attempt's).
+    """
+    earlier = getattr(error, "errors", ())
+    attempts = [*(earlier if isinstance(earlier, tuple) else ()), error]
+    return "; ".join(
+        f"attempt {n}: {type(attempt).__name__}({getattr(attempt, 'message', attempt)})"[:MAX_REASON_LENGTH]
+        for n, attempt in enumerate(attempts, 1)
+    )
+
+
+def _type_and_reason(level: dict[str, Any]) -> str:
+    kind = str(level.get("type") or "unknown")
+    reason = level.get("reason")
+    return f"{kind} ({' '.join(str(reason).split())})" if reason else kind
 
 
 def _error_types(body: Any) -> list[str]:

@@ -29,7 +29,13 @@ from search_service.admission import Refused
 from search_service.analytics.reports import ReportsUnavailable, ReportTimedOut
 from search_service.credentials import EndpointOff, KeysUnavailable, NotAuthenticated, NotPermitted
 from search_service.elastic import describe_version_refusal, refuses_client_version
-from search_service.elastic_errors import classify_refusal, describe_query_error, locate_query_error
+from search_service.elastic_errors import (
+    classify_refusal,
+    describe_attempts,
+    describe_query_error,
+    describe_unavailable,
+    locate_query_error,
+)
 from search_service.faults import ElasticsearchAnswerMalformed
 from search_service.mapping.loaded import FieldSettingsMismatch, IndexMissing
 from search_service.parameters import InvalidParameter
@@ -178,12 +184,12 @@ def register_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(ConnectionTimeout)
     def elasticsearch_timeout(request: HttpRequest, exc: ConnectionTimeout) -> HttpResponse:
-        logger.warning("Elasticsearch timed out: %s", exc)
+        logger.warning("Elasticsearch timed out for request %s: %s", request_id_of(request), describe_attempts(exc))
         return error_response(504, "elasticsearch_timeout", "Elasticsearch did not answer in time")
 
     @api.exception_handler(ConnectionError)
     def elasticsearch_unreachable(request: HttpRequest, exc: ConnectionError) -> HttpResponse:
-        logger.warning("Elasticsearch unreachable: %s", exc)
+        logger.warning("Elasticsearch unreachable for request %s: %s", request_id_of(request), describe_attempts(exc))
         return error_response(503, "elasticsearch_unavailable", "Elasticsearch cannot be reached; try again later")
 
     @api.exception_handler(SerializationError)
@@ -236,13 +242,22 @@ def register_error_handlers(api: NinjaAPI) -> None:
             logger.error("Elasticsearch index missing: %s", exc)
             return error_response(503, "index_unavailable", "The search index does not exist yet; try again later")
         if status == 429:
-            logger.warning("Elasticsearch is rejecting work: %s", exc)
+            logger.warning(
+                "Elasticsearch is rejecting work for request %s: %s",
+                request_id_of(request),
+                describe_unavailable(exc.body),
+            )
             return error_response(503, "elasticsearch_overloaded", "Elasticsearch is overloaded; try again later")
         if status in (502, 503):
             # Elasticsearch's own 503: the index's shards are unavailable (recovering after a restart, an index
             # being re-created). A 502 or 503 from a load balancer or gateway in front of it: no node behind it.
             # Both pass, so 503 with Retry-After, like a refused connection; not the service's fault, so WARNING.
-            logger.warning("Elasticsearch is unavailable (it answered %s): %s", status, exc)
+            logger.warning(
+                "Elasticsearch is unavailable for request %s (it answered %s): %s",
+                request_id_of(request),
+                status,
+                describe_unavailable(exc.body),
+            )
             return error_response(
                 503,
                 "elasticsearch_unavailable",

@@ -1,8 +1,14 @@
 """Error descriptions are pure functions: no server needed."""
 
 import pytest
+from elastic_transport import ConnectionError
 
-from search_service.elastic_errors import describe_query_error, locate_query_error
+from search_service.elastic_errors import (
+    describe_attempts,
+    describe_query_error,
+    describe_unavailable,
+    locate_query_error,
+)
 from search_service.errors import describe_validation_errors
 
 PARSE_FAILURE = {
@@ -125,3 +131,35 @@ def test_query_error_quotes_a_long_query_cut_and_on_one_line():
     assert "word word" in detail
     assert query.replace("\n", " ")[:101] not in detail
     assert detail.endswith('…\': Encountered "<EOF>" at line 1, column 500.')
+
+
+def test_unavailable_names_the_error_and_its_root_causes():
+    # Elasticsearch 8.19's answer to a search while every copy of the index's shards is unassigned.
+    body = {
+        "error": {
+            "root_cause": [{"type": "no_shard_available_action_exception", "reason": None}],
+            "type": "search_phase_execution_exception",
+            "reason": "all shards failed",
+            "phase": "query",
+            "failed_shards": [],
+        },
+        "status": 503,
+    }
+    assert describe_unavailable(body) == (
+        "search_phase_execution_exception (all shards failed); root causes: no_shard_available_action_exception"
+    )
+
+
+def test_unavailable_without_an_error_object_says_so():
+    assert describe_unavailable("<html>502 Bad Gateway</html>").startswith("no error object in its answer: <html>")
+
+
+def test_attempts_name_each_node_tried_oldest_first():
+    # How elastic-transport gives up: the last attempt's error carries the earlier ones in `errors`.
+    first = ConnectionError("Cannot connect to host 127.0.0.1:9262", errors=(OSError("refused"),))
+    last = ConnectionError("Cannot connect to host 127.0.0.1:9260", errors=(OSError("refused"),))
+    last.errors = (first,)
+    assert describe_attempts(last) == (
+        "attempt 1: ConnectionError(Cannot connect to host 127.0.0.1:9262); "
+        "attempt 2: ConnectionError(Cannot connect to host 127.0.0.1:9260)"
+    )
