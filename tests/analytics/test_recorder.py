@@ -4,7 +4,6 @@ that fails for real (its table renamed away) or a write thread that is stuck."""
 import asyncio
 import contextlib
 import gc
-import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +16,7 @@ from search_service.analytics import recorder as recorder_module
 from search_service.analytics.recorder import DropReason, Recorder, row_bytes
 from search_service.database_threads import WRITES
 from search_service.models import SearchRecord
+from tests.stuck_database import held
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -54,18 +54,6 @@ async def database_without_the_table() -> AsyncIterator[None]:
         yield
     finally:
         await sync_to_async(_rename_table)(table + "_away", table)
-
-
-@contextlib.asynccontextmanager
-async def writes_thread_stuck() -> AsyncIterator[None]:
-    """The database thread for writes busy until the block ends, as in a frozen disk's write."""
-    release = threading.Event()
-    stuck = asyncio.ensure_future(WRITES.run(lambda: release.wait(60), check=False))
-    try:
-        yield
-    finally:
-        release.set()
-        await stuck
 
 
 async def wait_for_rows(count: int, *, polls: int = 500) -> int:
@@ -201,7 +189,7 @@ async def test_shutdown_is_bounded_when_the_database_does_not_answer(monkeypatch
     recorder = new_recorder(capacity=1_000, batch=10_000)
     for number in range(150):
         recorder.record(row(number))
-    async with writes_thread_stuck():
+    async with held(WRITES):  # as a frozen disk holds a write
         await asyncio.wait_for(recorder.stop(), 30)  # returns (at SHUTDOWN_SECONDS), though no write can run
         assert recorder.stats().dropped_by_reason["shutdown"] == 150
 

@@ -1,7 +1,6 @@
 """The analytics endpoints on a seeded history in the real database: rankings, windows, the token."""
 
 import asyncio
-import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,6 +12,7 @@ from django.db.backends.signals import connection_created
 from search_service.database_threads import REPORTS
 from search_service.keys.services import api_key_create
 from search_service.models import SearchRecord
+from tests.stuck_database import held
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -222,9 +222,7 @@ async def test_a_report_that_gets_no_answer_is_503_and_holds_no_key_check(api, c
     timeout and a grace, and a key lookup, in its own thread, is not held behind it."""
     configure_service(analytics_token=TOKEN, analytics_report_timeout=0.2, search_require_api_key=True)
     key = (await sync_to_async(api_key_create)(name="test", scopes=["search"], rate_limit=None)).key
-    release = threading.Event()
-    stuck = asyncio.ensure_future(REPORTS.run(lambda: release.wait(60), check=False))
-    try:
+    async with held(REPORTS):
         report, search = await asyncio.gather(
             api.get("/analytics/top-queries", headers=AUTH),
             api.get("/suggest", params={"prefix": "js"}, headers={"X-API-Key": key}),
@@ -232,6 +230,3 @@ async def test_a_report_that_gets_no_answer_is_503_and_holds_no_key_check(api, c
         assert search.status_code == 200
         assert report.status_code == 503
         assert report.json()["error"] == "analytics_unavailable"
-    finally:
-        release.set()
-        await stuck

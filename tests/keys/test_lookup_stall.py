@@ -2,15 +2,13 @@
 server holds it), in process; tests/test_database_outage.py freezes a real PostgreSQL under the served service."""
 
 import asyncio
-import contextlib
-import threading
-from collections.abc import AsyncIterator
 
 import pytest
 from django.conf import settings
 
 from search_service.database_threads import KEY_LOOKUPS
 from search_service.keys.store import MAX_LOOKUPS_WAITING, key_store_for
+from tests.stuck_database import held
 from tests.test_metrics import AUTH as METRICS_AUTH
 from tests.test_metrics import TOKEN as METRICS_TOKEN
 from tests.test_metrics import samples, value
@@ -19,17 +17,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 MADE_UP_KEY = "ssk_" + "0" * 12 + "_" + "A" * 43  # well formed, in no database
 LOOKUP_TIMEOUT = 0.3
-
-
-@contextlib.asynccontextmanager
-async def lookups_stuck() -> AsyncIterator[None]:
-    release = threading.Event()
-    stuck = asyncio.ensure_future(KEY_LOOKUPS.run(lambda: release.wait(60), check=False))
-    try:
-        yield
-    finally:
-        release.set()
-        await stuck
 
 
 @pytest.fixture
@@ -50,7 +37,7 @@ async def test_a_key_seen_lately_works_through_a_stall_and_an_unknown_one_is_503
     seen, unseen = await make_key("seen"), await make_key("unseen")
     assert (await suggest(api, seen)).status_code == 200
     await asyncio.sleep(0.1)  # past API_KEY_CACHE_SECONDS: the entry has expired
-    async with lookups_stuck():
+    async with held(KEY_LOOKUPS):
         first = await suggest(api, seen)  # waits the lookup timeout once, then learns the database is stuck
         assert first.status_code == 200
         answers = await asyncio.gather(*(suggest(api, seen) for _ in range(50)))
@@ -81,7 +68,7 @@ async def test_past_the_lookups_that_may_wait_an_unknown_key_is_refused_at_once(
     thread is held for less than the lookup timeout, as by a slow query: the lookups wait rather than time out."""
     configure_service(search_require_api_key=True, api_key_lookup_timeout=60, metrics_token=METRICS_TOKEN)
     keys = [f"ssk_{n:012x}_" + "A" * 43 for n in range(MAX_LOOKUPS_WAITING + 1)]
-    async with lookups_stuck():
+    async with held(KEY_LOOKUPS):
         waiting = [asyncio.ensure_future(suggest(api, key)) for key in keys[:MAX_LOOKUPS_WAITING]]
         for _ in range(1_000):  # until every one of them waits for its lookup
             if len(key_store_for(settings.SEARCH)._lookups) == MAX_LOOKUPS_WAITING:
