@@ -13,9 +13,11 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
+import httpx
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from prometheus_client import REGISTRY
+from prometheus_client.parser import text_string_to_metric_families
 
 from search_service.admission import RateLimit, Refused
 from search_service.admission.storage import STORAGE_TIMEOUT, Limiter, close_shared_storage, fail_open
@@ -189,6 +191,21 @@ def create_key(environment: dict[str, str]) -> str:
     return created.stdout.rstrip("\n").splitlines()[-1]
 
 
+METRICS_TOKEN = "fleet-metrics-token-for-tests-only"
+
+
+def uncounted_checks(port: int) -> float:
+    """The rate-limit checks a replica let through without Redis's answer, summed over its workers."""
+    answer = httpx.get(
+        f"http://127.0.0.1:{port}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=10
+    )
+    assert answer.status_code == 200, answer.text
+    for family in text_string_to_metric_families(answer.text):
+        if family.name == "search_rate_limit_storage_errors":
+            return sum(sample.value for sample in family.samples if sample.name.endswith("_total"))
+    raise AssertionError("no search_rate_limit_storage_errors_total in /metrics")
+
+
 def test_two_replicas_of_two_workers_share_one_budget_and_keep_answering_without_redis(
     fixture_index, own_redis, tmp_path
 ):
@@ -200,6 +217,7 @@ def test_two_replicas_of_two_workers_share_one_budget_and_keep_answering_without
         "SEARCH_RATE_LIMIT": "1000/second",  # the address's own limit: not what is measured
         "SEARCH_REFUSAL_DELAY": "0",  # refusals at once, so the clients keep asking
         "RATE_LIMIT_STORAGE_URL": f"redis://127.0.0.1:{own_redis}/0",
+        "METRICS_TOKEN": METRICS_TOKEN,
     }
     key = create_key(serve_environment(fixture_index, ports[0], **settings))
     logs = [tmp_path / f"serve-{port}.log" for port in ports]
@@ -253,6 +271,7 @@ def test_two_replicas_of_two_workers_share_one_budget_and_keep_answering_without
         for thread in threads:
             thread.start()
         time.sleep(MEASURED)
+        uncounted = sum(uncounted_checks(port) for port in ports)
         subprocess.run([REDIS_SCRIPT, "stop"], check=True, env=os.environ | {"REDIS_PORT": own_redis})
         stopped = time.monotonic() - began
         stop_at[0] = began + stopped + AFTER_STOP
@@ -269,12 +288,15 @@ def test_two_replicas_of_two_workers_share_one_budget_and_keep_answering_without
     after = [(answered - sent, status) for sent, answered, _, status in results if sent >= stopped]
     print(
         f"\n2 replicas x 2 workers, key limited to {KEY_LIMIT}/s: {len(measured)} requests in {MEASURED:g} s "
-        f"({len(measured) / MEASURED:.0f}/s), {allowed} allowed ({allowed / MEASURED:.1f}/s); after Redis stopped: "
+        f"({len(measured) / MEASURED:.0f}/s), {allowed} allowed ({allowed / MEASURED:.1f}/s), {uncounted:g} "
+        f"checks uncounted; after Redis stopped: "
         f"{len(after)} requests, {sum(status == 200 for _, status in after)} answered 200, slowest "
         f"{max((seconds for seconds, _ in after), default=0):.2f} s"
     )
-    # One budget for the fleet: ~10/s, plus at most a window's worth while the sliding window fills up.
-    most = KEY_LIMIT * (MEASURED + 1.5)
+    # One budget for the fleet: ~10/s, plus at most a window's worth while the sliding window fills up, plus the
+    # checks Redis did not answer in time while it was up (a loaded machine: each lets its request through, and its
+    # worker lets the next second through uncounted: storage.py's fail-open, counted in its series).
+    most = KEY_LIMIT * (MEASURED + 1.5) + uncounted
     assert KEY_LIMIT * (MEASURED - 1) <= allowed <= most
     # And the load could have shown otherwise: over twice that, on both replicas. Four workers counting alone let
     # through up to 10/s each (measured with RATE_LIMIT_STORAGE_URL empty: 136 in 3 s, where Redis gave 30).
