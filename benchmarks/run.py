@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks import attack, fairness, features, indexing, toggles  # noqa: E402
+from benchmarks import attack, fairness, features, indexing, relevance, toggles  # noqa: E402
 from benchmarks.harness import (  # noqa: E402
     BIG_POOL,
     ES_URL,
@@ -380,9 +380,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
         "--only",
-        choices=["attack", "fairness", "features", "indexing", "toggles"],
+        choices=["attack", "fairness", "features", "indexing", "relevance", "toggles"],
         help="run only this scenario (attack: see benchmarks/attack/; fairness: benchmarks/fairness/; "
-        "features: benchmarks/features.py; indexing: benchmarks/indexing.py; toggles: benchmarks/toggles.py)",
+        "features: benchmarks/features.py; indexing: benchmarks/indexing.py; relevance: benchmarks/relevance/; "
+        "toggles: benchmarks/toggles.py)",
     )
     parser.add_argument("--seconds", type=int, default=30, help="duration of each wrk run")
     parser.add_argument("--connections", type=int, nargs="+", default=[16, 64])
@@ -392,6 +393,7 @@ def main() -> None:
     attack.add_arguments(parser)
     fairness.add_arguments(parser)
     indexing.add_arguments(parser)
+    relevance.add_arguments(parser)
     args = parser.parse_args()
 
     # 1,000 concurrent requests need ~4,000 descriptors across the generator, servers and proxy.
@@ -413,6 +415,8 @@ def main() -> None:
         fairness.run_from_arguments(args)
     if args.only in (None, "indexing"):
         indexing.run_from_arguments(args)
+    if args.only in (None, "relevance"):
+        relevance.run_from_arguments(args)
 
 
 def performance_scenarios(args: argparse.Namespace) -> None:
