@@ -92,7 +92,8 @@ def unsupported(client: httpx.Client, configuration: Configuration) -> str | Non
             "/search", params={"q": "json", "size": 1, "mode": "simple", name: configuration.params[name]}
         )
         if answer.status_code == 422 and name in answer.text:
-            return f"`{name}`: {answer.status_code} {answer.text.strip()[:160]}"
+            detail = str(answer.json().get("detail", answer.text)).split(";")[0]
+            return f"`{name}=…` answered {answer.status_code} `{detail}`"
         if answer.status_code != 200:
             return f"`{name}`: probe answered {answer.status_code}"
     return None
