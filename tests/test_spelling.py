@@ -105,9 +105,18 @@ async def test_each_misspelt_word_is_corrected_in_the_query_as_written(search):
 
 
 async def test_simple_mode_is_corrected_too(search):
-    body = await search("jsno +dumsp", mode="simple")
+    body = await search("jsno +dumsp", mode="simple", typos="0", prefix="false")
 
     assert body["total"]["value"] == 0
+    assert body["suggestions"] == ["json +dumps"]
+
+
+async def test_suggestions_are_offered_beside_the_tolerant_pass_hits(search):
+    """The tolerant pass finds json.dumps; the suggestion still says what was misspelt (asked of the exact pass)."""
+    body = await search("jsno +dumsp", mode="simple")
+
+    assert body["tolerant"] is True
+    assert [hit["id"] for hit in body["hits"]] == ["json.dumps"]
     assert body["suggestions"] == ["json +dumps"]
 
 

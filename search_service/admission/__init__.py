@@ -2,7 +2,7 @@
 and when (gate.py, over fair_queue.py and limiter.py), and the rate limits that are policy (rate_limits.py)."""
 
 from search_service.admission.callers import KEY_IDENTITY, Refused, client_key, delay_refusal
-from search_service.admission.cost import LOOKUP, Cost, search_cost, spelling_cost
+from search_service.admission.cost import LOOKUP, Cost, search_cost, spelling_cost, tolerant_cost
 from search_service.admission.gate import admission_for, admit, admit_if_free
 from search_service.admission.rate_limits import RateLimit, parse_rate_limit
 
@@ -20,4 +20,5 @@ __all__ = [
     "parse_rate_limit",
     "search_cost",
     "spelling_cost",
+    "tolerant_cost",
 ]

@@ -30,6 +30,11 @@ UNITS_PER_EXPANDING_TERM = 8.0
 UNITS_FOR_SCRIPTS = 20.0
 # Opening a point in time holds the index's segments for SEARCH_CURSOR_KEEP_ALIVE: priced like a large search.
 UNITS_FOR_POINT_IN_TIME = 8.0
+# The tolerant pass of `mode=simple` (query/tolerance.py) on top of the search it repeats: a typo'd word is a fuzzy
+# term bounded to 20 expansions from its second letter, the last word a prefix. On the 200,000-document index, where
+# the plain search took 0-1 ms: `pyhton` 3 ms, `jsonde` 2 ms, `JSONDecodr` (completed, or 2 typos) 8 ms.
+UNITS_PER_TYPO_WORD = 2.0
+UNITS_PER_COMPLETED_WORD = 1.0
 # From here on a request runs in the expensive lane, a few at a time per worker (gate.py).
 EXPENSIVE_UNITS = 8.0
 # The did-you-mean call: a term suggester per word, whose candidates grow with the word's length (edits of every
@@ -72,6 +77,12 @@ def search_cost(
         + (UNITS_FOR_POINT_IN_TIME if opens_point_in_time else 0.0)
     )
     return Cost(round(units, 2))
+
+
+def tolerant_cost(search: Cost, *, typo_words: int, completed: bool) -> Cost:
+    """The tolerant pass of a search whose own estimate is `search`."""
+    extra = UNITS_PER_TYPO_WORD * typo_words + (UNITS_PER_COMPLETED_WORD if completed else 0.0)
+    return Cost(round(search.units + extra, 2))
 
 
 def spelling_cost(words: list[str]) -> Cost:

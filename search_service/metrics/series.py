@@ -71,6 +71,12 @@ ADMISSION_REFUSED = Counter(
     "extra_skipped (a did-you-mean call left out for lack of room)",
     ["reason"],
 )
+TOLERANT_SEARCHES = Counter(
+    "search_tolerant_searches",  # prometheus-client adds `_total`
+    "Tolerant passes of mode=simple searches (typos, last word completed), by outcome: ran, or skipped when "
+    "admission had no turn for it (the exact hits are answered)",
+    ["outcome"],
+)
 RATE_LIMIT_STORAGE_ERRORS = Counter(
     "search_rate_limit_storage_errors",  # prometheus-client adds `_total`
     "Rate-limit checks let through uncounted because the shared storage (RATE_LIMIT_STORAGE_URL, a Redis) failed or "

@@ -8,6 +8,7 @@ from search_service.query.filters import Filter, filter_clauses
 from search_service.query.ranking import rank_query
 from search_service.query.sorting import DEFAULT_SORT, SortKey, parse_sort, sort_clauses
 from search_service.query.stats import stats_aggregations
+from search_service.query.tolerance import TolerantText
 
 Mode = Literal["query_string", "simple"]
 
@@ -29,6 +30,13 @@ MAX_DETERMINIZED_STATES = 2_000
 # parenthesis is read as text instead of failing. Prefix, fuzzy and slop operators are left out: they expand
 # terms, and this mode has no parsed tree for the cost policy to price them on.
 SIMPLE_QUERY_FLAGS = "AND|NOT|OR|PHRASE|PRECEDENCE|WHITESPACE|ESCAPE"
+# The tolerant pass (query/tolerance.py) writes its own `~N` and `*`: only it gets these operators.
+TOLERANT_QUERY_FLAGS = SIMPLE_QUERY_FLAGS + "|FUZZY|PREFIX"
+# In the tolerant pass the query as written is asked again, weighted so that a document matching it exactly ranks
+# above one that matches only a typo'd or completed form (a rare typo'd term scores high on its own).
+EXACT_BOOST = 10.0
+
+Operator = Literal["and", "or"]
 
 
 def strip_boost(field: str) -> str:
@@ -36,13 +44,13 @@ def strip_boost(field: str) -> str:
     return field.partition("^")[0]
 
 
-def build_query(*, query: str, fields: list[str]) -> dict[str, Any]:
+def build_query(*, query: str, fields: list[str], operator: Operator = "or") -> dict[str, Any]:
     """The `query_string` query for a query text already checked and re-written by query.policy."""
     return {
         "query_string": {
             "query": query,
             "fields": fields,
-            "default_operator": "OR",
+            "default_operator": operator.upper(),
             # A value of the wrong type for a field (text against a date, say) matches nothing instead of
             # failing the whole search.
             "lenient": True,
@@ -55,22 +63,46 @@ def build_query(*, query: str, fields: list[str]) -> dict[str, Any]:
     }
 
 
-def build_simple_query(*, query: str, fields: list[str]) -> dict[str, Any]:
+def build_simple_query(
+    *, query: str, fields: list[str], operator: Operator = "and", tolerant_text: str | None = None
+) -> dict[str, Any]:
     """`simple_query_string` for `mode=simple`: never refuses its input, whatever the quotes and parentheses.
-    Every word must match, as in a search box (`|` between words for either): with OR, `json -pickle` would
-    mean "json, or anything without pickle"."""
+    By default every word must match, as in a search box (`|` between words for either): with OR, `json -pickle`
+    would mean "json, or anything without pickle". With `tolerant_text` (query/tolerance.py), the tolerant pass:
+    that text's typo'd and completed words too, the query as written ranked first."""
+    exact = _simple_query_string(query, fields, operator, SIMPLE_QUERY_FLAGS)
+    if tolerant_text is None:
+        return exact
+    exact["simple_query_string"]["boost"] = EXACT_BOOST
+    tolerant = _simple_query_string(tolerant_text, fields, operator, TOLERANT_QUERY_FLAGS)
+    tolerant["simple_query_string"] |= {
+        "fuzzy_max_expansions": FUZZY_MAX_EXPANSIONS,
+        "fuzzy_prefix_length": FUZZY_PREFIX_LENGTH,
+        "fuzzy_transpositions": True,  # `pyhton` is one edit from `python`, not two
+    }
+    # What matches as written matches the tolerant text too (`word~N` and `word*` both hold `word`).
+    return {"bool": {"must": tolerant, "should": exact}}
+
+
+def _simple_query_string(query: str, fields: list[str], operator: Operator, flags: str) -> dict[str, Any]:
     return {
         "simple_query_string": {
             "query": query,
             "fields": fields,
-            "default_operator": "AND",
+            "default_operator": operator.upper(),
             "lenient": True,
-            "flags": SIMPLE_QUERY_FLAGS,
+            "flags": flags,
         }
     }
 
 
-def build_highlight(*, fields: list[str], max_analyzed_chars: int, highlight_text: str | None) -> dict[str, Any]:
+def build_highlight(
+    *,
+    fields: list[str],
+    max_analyzed_chars: int,
+    highlight_text: str | None,
+    highlight_query: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Snippets with the matches marked; HTML-escaped so a client can insert them as they are.
 
     Highlighting re-analyses each hit's text; for a wildcard, fuzzy, regex or range clause it rebuilds the
@@ -78,7 +110,8 @@ def build_highlight(*, fields: list[str], max_analyzed_chars: int, highlight_tex
     Elasticsearch (make bench, 200,000 documents), a fuzzy query with 100 hits took 2,660 ms highlighted and
     22 ms not, a wildcard one 1,794 ms and 39 ms, and the search `timeout` does not cover it (highlighting runs
     after the query phase). So a term-expanding query is highlighted with its plain terms only
-    (`highlight_text`, see policy.CheckedQuery). `max_analyzed_offset` caps how much of a field is read (past it
+    (`highlight_text`, see policy.CheckedQuery; `highlight_query` for the tolerant pass of `mode=simple`).
+    `max_analyzed_offset` caps how much of a field is read (past it
     the field is simply not highlighted further, no error)."""
     highlight: dict[str, Any] = {
         "encoder": "html",
@@ -89,7 +122,9 @@ def build_highlight(*, fields: list[str], max_analyzed_chars: int, highlight_tex
         "max_analyzed_offset": max_analyzed_chars,
         "fields": {strip_boost(field): {} for field in fields},
     }
-    if highlight_text is not None:
+    if highlight_query is not None:
+        highlight["highlight_query"] = highlight_query
+    elif highlight_text is not None:
         highlight["highlight_query"] = {
             "query_string": {"query": highlight_text, "fields": fields, "default_operator": "OR", "lenient": True}
         }
@@ -119,6 +154,8 @@ def build_search_body(
     stats: Sequence[str] = (),
     selected: Mapping[str, Sequence[str]] | None = None,
     sort_casts: Mapping[str, str] | None = None,
+    operator: Operator | None = None,
+    tolerant: TolerantText | None = None,
 ) -> dict[str, Any]:
     """The `_search` body for one page of results; `page` counts from 1, or `offset` hits are skipped, or the
     page starts after the hit whose sort values are `search_after`. `source_fields` limits what each hit returns
@@ -127,15 +164,19 @@ def build_search_body(
     not at all, any other text with that query instead. Filters on a faceted field go to `post_filter` (see
     query.facets); the others to the query's `bool.filter`, where they do not score. `rank_field` mixes that
     numeric field into the text score (query.ranking); "" leaves relevance to the text alone. An empty `query`
-    matches every document (browsing; the caller sorts it). `stats` asks for min, max, avg
+    matches every document (browsing; the caller sorts it). `operator` joins words not joined by one (None: each
+    mode's own, OR for `query_string`, AND for `simple`); `tolerant` makes a `simple` search the tolerant pass
+    (build_simple_query). `stats` asks for min, max, avg
     and count of those fields, post-filtered like facets; `selected` are the values ticked per faceted field
     (query.facets). `size` 0 asks for the counts only."""
     if not query:
         text_query: dict[str, Any] = {"match_all": {}}  # ranked by sorting on the rank field (endpoints/search.py)
     elif mode == "simple":
-        text_query = rank_query(build_simple_query(query=query, fields=fields), rank_field)
+        relaxed = None if tolerant is None else tolerant.text
+        simple = build_simple_query(query=query, fields=fields, operator=operator or "and", tolerant_text=relaxed)
+        text_query = rank_query(simple, rank_field)
     else:
-        text_query = rank_query(build_query(query=query, fields=fields), rank_field)
+        text_query = rank_query(build_query(query=query, fields=fields, operator=operator or "or"), rank_field)
     clauses = filter_clauses(filters)
     # A filter on a field whose counts or stats are shown narrows the hits but not those counts (query.facets).
     post_filtered = set(facets) | set(stats)
@@ -162,7 +203,12 @@ def build_search_body(
         body["track_total_hits"] = track_total_hits
     if highlight_text != "" and query and size > 0:
         body["highlight"] = build_highlight(
-            fields=fields, max_analyzed_chars=highlight_max_chars, highlight_text=highlight_text
+            fields=fields,
+            max_analyzed_chars=highlight_max_chars,
+            highlight_text=highlight_text,
+            highlight_query=None
+            if tolerant is None
+            else _simple_query_string(tolerant.highlight_text, fields, operator or "and", TOLERANT_QUERY_FLAGS),
         )
     if timeout_seconds is not None:
         body["timeout"] = f"{round(timeout_seconds * 1000)}ms"

@@ -52,13 +52,14 @@ def write_cursor(cursor: Cursor, *, key: str) -> str:
     return _fernet(key).encrypt(zlib.compress(orjson.dumps(payload))).decode("ascii")
 
 
-def read_cursor(token: str, *, key: str, digest: str, max_age: int) -> Cursor:
-    """The cursor in `token`; QueryRefused (400) if it was altered, has expired, or continues another search."""
+def read_cursor(token: str, *, key: str, digest: str, max_age: int, tolerant_digest: str | None = None) -> Cursor:
+    """The cursor in `token`; QueryRefused (400) if it was altered, has expired, or continues another search
+    (`digest`'s, or the tolerant pass of it, `tolerant_digest`, endpoints/search.py)."""
     cursor = decode_cursor(token, key=key, max_age=max_age)
-    if cursor.digest != digest:
+    if cursor.digest != digest and (tolerant_digest is None or cursor.digest != tolerant_digest):
         raise QueryRefused(
             "cursor_mismatch",
-            "The cursor continues another search: send it with the same q, mode, filter, sort and rank",
+            "The cursor continues another search: send it with the same q, mode, typos, prefix, filter, sort and rank",
         )
     return cursor
 

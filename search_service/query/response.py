@@ -75,6 +75,7 @@ def search_response(
     stats: Sequence[str] = (),
     selected: Mapping[str, Sequence[str]] | None = None,
     types: Mapping[str, str] | None = None,
+    tolerant: bool = False,
 ) -> dict[str, Any]:
     """Shape Elasticsearch's answer for the caller; ElasticsearchAnswerMalformed if it is not a search result."""
     _require(isinstance(result, dict), "no JSON object")
@@ -106,5 +107,6 @@ def search_response(
         "hits": [_hit(hit) for hit in hits["hits"]],
         "facets": facets_from_answer(result.get("aggregations"), facets, selected, types),
         "stats": stats_from_answer(result.get("aggregations"), stats, types),
+        "tolerant": tolerant,
         "suggestions": list(suggestions),
     }

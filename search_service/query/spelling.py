@@ -105,9 +105,10 @@ def build_spelling_body(query: str, fields: Sequence[str], *, timeout_seconds: f
     }
 
 
-def spelling_suggestions(query: str, answer: Any) -> list[str]:
-    """At most MAX_SUGGESTIONS rewrites of `query`, each misspelt word replaced by a neighbour many more
-    documents hold, best first. Never raises: an answer it cannot read gives no suggestions."""
+def spelling_suggestions(query: str, answer: Any, *, min_ratio: int = MIN_POPULARITY_RATIO) -> list[str]:
+    """At most MAX_SUGGESTIONS rewrites of `query`, each misspelt word replaced by a neighbour more than
+    `min_ratio` times as many documents hold (SEARCH_DID_YOU_MEAN_RATIO), best first. Never raises: an answer it
+    cannot read gives no suggestions."""
     words = _words(query)
     if not words or not isinstance(answer, dict):
         return []
@@ -119,9 +120,7 @@ def spelling_suggestions(query: str, answer: Any) -> list[str]:
         count = counts.get(number)
         if count is None:  # unknown: correcting might turn a real word into a rarer one
             continue
-        better = [
-            (score, freq, text) for text, (score, freq) in candidates.items() if freq > MIN_POPULARITY_RATIO * count
-        ]
+        better = [(score, freq, text) for text, (score, freq) in candidates.items() if freq > min_ratio * count]
         if not better:
             continue
         # The closest spellings only (a farther one is a guess), the most held first.

@@ -13,6 +13,7 @@ from search_service.query.facets import parse_facets
 from search_service.query.filters import MAX_FILTER_VALUE_LENGTH, Filter, parse_filters
 from search_service.query.sorting import SortKey, parse_sort
 from search_service.query.stats import parse_stats
+from search_service.query.tolerance import Typos
 
 # Bounds on the list parameters before any is parsed (the settings bound them further): a URL stays short.
 MAX_LIST_ITEMS = 64
@@ -41,6 +42,17 @@ class SearchParams(Schema):
         "query_string",
         description="`query_string`: Lucene syntax, refused with a 400 when malformed. `simple`: "
         '`simple_query_string` (+, |, -, "phrases", parentheses), which never refuses its input',
+    )
+    typos: Typos | None = Field(
+        None,
+        description="`mode=simple`: the most typos a word may have in the tolerant pass, which runs when the query "
+        "as written finds fewer than SEARCH_TYPO_THRESHOLD hits. `auto`: 1 from SEARCH_TYPO_MIN_1 letters, 2 from "
+        "SEARCH_TYPO_MIN_2; never on the first letter nor in a word with a digit. Default SEARCH_TYPOS",
+    )
+    prefix: bool | None = Field(
+        None,
+        description="`mode=simple`: in the tolerant pass, also match the last word as the start of a longer one "
+        "(search as you type). Default SEARCH_PREFIX",
     )
     filter: list[Annotated[str, StringConstraints(max_length=MAX_FILTER_LENGTH)]] = Field(
         default_factory=list,
@@ -105,6 +117,15 @@ class SearchParams(Schema):
         if size > max_size:
             raise ValueError(f"must be at most {max_size}")
         return size
+
+    @field_validator("typos", "prefix")
+    @classmethod
+    def _simple_mode_only(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is not None and info.data.get("mode") != "simple":
+            raise ValueError(
+                "applies to mode=simple; in mode=query_string write the typos and prefixes into q (`word~1`, `word*`)"
+            )
+        return value
 
     @field_validator("page")
     @classmethod
@@ -219,6 +240,11 @@ class SearchResponse(Schema):
     )
     stats: dict[str, FieldStats] = Field(
         default_factory=dict, description="Per field asked in `stats`: min, max, avg and count over the hits"
+    )
+    tolerant: bool = Field(
+        default=False,
+        description="The hits come from the tolerant pass (`mode=simple`: the query as written found fewer than "
+        "SEARCH_TYPO_THRESHOLD hits, so words were matched with typos and the last one as a prefix too)",
     )
     suggestions: list[str] = Field(
         default_factory=list,

@@ -80,6 +80,13 @@ SETTINGS_GROUPS: dict[str, tuple[str, ...]] = {
         "search_track_total_hits",
         "search_cursor_keep_alive",
         "search_did_you_mean_below",
+        "search_did_you_mean_ratio",
+        "search_typos",
+        "search_typo_min_1",
+        "search_typo_min_2",
+        "search_typo_threshold",
+        "search_prefix",
+        "search_default_operator",
     ),
     "Query cost policy": (
         "search_allow_regex",

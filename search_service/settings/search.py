@@ -1,9 +1,9 @@
 """Settings of what a search may ask: the index's fields and each feature's (query/), and the cost policy
 (query/policy.py). The field settings are checked against the index's mapping at startup (mapping/check.py)."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from search_service.settings.values import FIELD_NAME, FIELD_PATTERN, SEARCH_FIELD, split_commas
@@ -90,6 +90,44 @@ class SearchSettings(BaseModel):
         le=1_000,
         description='"Did you mean" suggestions when a first page finds at most this many hits, at the cost of '
         "one more request to Elasticsearch ([did you mean](api.md#did-you-mean)); `-1` turns them off.",
+    )
+    search_did_you_mean_ratio: int = Field(
+        default=20,
+        ge=2,
+        le=1_000_000,
+        description="A word is corrected only to one that this many times as many documents hold: `pyhton` (12 "
+        "documents) to `python` (41,130), but not `json` (21) to `join` (29).",
+    )
+
+    # Typo tolerance and search as you type, `mode=simple` only (query/tolerance.py, [typos](api.md#typos)).
+    search_typos: Literal["0", "1", "2", "auto"] = Field(
+        default="auto",
+        description="The most typos a word of a `mode=simple` query may have, unless a request says (`typos`): "
+        "`auto` allows 1 from SEARCH_TYPO_MIN_1 letters and 2 from SEARCH_TYPO_MIN_2; `0` turns tolerance off.",
+    )
+    search_typo_min_1: int = Field(
+        default=4, ge=1, le=50, description="The shortest word that may have one typo (`auto`, `1`, `2`)."
+    )
+    search_typo_min_2: int = Field(
+        default=8, ge=2, le=50, description="The shortest word that may have two typos (`auto`, `2`)."
+    )
+    search_typo_threshold: int = Field(
+        default=5,
+        ge=0,
+        le=10_000,
+        description="The tolerant pass (typos, and the last word completed as a prefix) runs only when the query as "
+        "written finds fewer hits than this: the common search costs one request to Elasticsearch. `0`: never.",
+    )
+    search_prefix: bool = Field(
+        default=True,
+        description="Complete the last word of a `mode=simple` query as a prefix in the tolerant pass (search as you "
+        "type), unless a request says (`prefix`).",
+    )
+    search_default_operator: Literal["auto", "and", "or"] = Field(
+        default="auto",
+        description="How words not joined by an operator combine: `and` finds documents holding every word (fewer, "
+        "closer hits), `or` any of them (more hits, best first). `auto`: `or` in `query_string` mode, `and` in "
+        "`simple` mode, as a search box.",
     )
 
     # The cost policy (query/policy.py): what one query may ask of Elasticsearch.
@@ -193,3 +231,12 @@ class SearchSettings(BaseModel):
         if field and not FIELD_NAME.match(name):
             raise ValueError(f"{field!r} is not a field name, e.g. 'popularity' (or '-rank' when lower is better)")
         return field
+
+    @model_validator(mode="after")
+    def _check_typo_lengths(self) -> "SearchSettings":
+        if self.search_typo_min_2 <= self.search_typo_min_1:
+            raise ValueError(
+                f"SEARCH_TYPO_MIN_2 ({self.search_typo_min_2}) must be above SEARCH_TYPO_MIN_1 "
+                f"({self.search_typo_min_1}): a word needs more letters for two typos than for one"
+            )
+        return self

@@ -99,7 +99,7 @@ def test_a_cursor_for_another_search_is_refused():
         read_cursor(token, key=KEY, digest="another-search", max_age=60)
     assert raised.value.code == "cursor_mismatch"
     assert raised.value.detail == (
-        "The cursor continues another search: send it with the same q, mode, filter, sort and rank"
+        "The cursor continues another search: send it with the same q, mode, typos, prefix, filter, sort and rank"
     )
 
 

@@ -46,6 +46,7 @@ def test_a_search_answer_is_shaped_as_documented():
         "next": None,
         "facets": {},
         "stats": {},
+        "tolerant": False,
         "suggestions": [],
         "hits": [
             {

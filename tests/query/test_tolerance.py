@@ -1,0 +1,110 @@
+"""The tolerant pass's text (query/tolerance.py): which words get typos and which is completed, without a server."""
+
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from search_service.query.tolerance import MAX_RELAXED_WORDS, Tolerance, most_typos, tolerant_text
+
+AUTO = Tolerance(most_typos=2, prefix=True)
+TYPOS_ONLY = Tolerance(most_typos=2, prefix=False)
+
+
+def relaxed(query: str, tolerance: Tolerance = AUTO) -> str | None:
+    found = tolerant_text(query, tolerance)
+    return None if found is None else found.text
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("pyhton", "(pyhton* | pyhton~1)"),  # the last word: being typed, or misspelt
+        ("pyhton json", "pyhton~1 (json* | json~1)"),
+        ("defaultdictt", "(defaultdictt* | defaultdictt~2)"),  # 8 letters and more: two typos
+        ("abc", "abc*"),  # too short for a typo, long enough to complete
+        ("a", None),  # too short for either
+        ("utf8 2024", "utf8 2024*"),  # a word with a digit never gets a typo
+        ("json.dumsp", "(json~1 (dumsp* | dumsp~1))"),  # split as the simple analyser splits names
+        ("-pickle pyhton", "-pickle (pyhton* | pyhton~1)"),  # what is excluded is not relaxed
+        ("-(caching words) pyhton", "-(caching words) (pyhton* | pyhton~1)"),
+        ('"exact phrase" pyhton', '"exact phrase" (pyhton* | pyhton~1)'),  # nor a phrase
+        ('pyhton "unclosed words', 'pyhton~1 "unclosed words'),  # nor what follows a stray quote
+        ("pyhton~2", "(pyhton~1 2)"),  # the caller's ~ is text in this mode, as in the exact pass
+        ("pyhton*", "((pyhton* | pyhton~1))"),
+        ("+pyhton | jsno", "+pyhton~1 | (jsno* | jsno~1)"),
+    ],
+)
+def test_what_is_relaxed(query, expected):
+    assert relaxed(query) == expected
+
+
+def test_typos_zero_completes_the_last_word_only():
+    assert relaxed("pyhton jsno", Tolerance(most_typos=0, prefix=True)) == "pyhton jsno*"
+
+
+def test_prefix_false_gives_typos_only():
+    assert relaxed("pyhton jsno", TYPOS_ONLY) == "pyhton~1 jsno~1"
+
+
+def test_nothing_to_relax_is_no_second_pass():
+    assert tolerant_text("pyhton", Tolerance(most_typos=0, prefix=False)) is None
+    assert tolerant_text("ab 12", TYPOS_ONLY) is None
+
+
+def test_one_typo_at_most_when_asked():
+    assert relaxed("defaultdictt", Tolerance(most_typos=1, prefix=False)) == "defaultdictt~1"
+
+
+def test_the_word_lengths_are_settings():
+    strict = Tolerance(most_typos=2, prefix=False, min_letters_one_typo=6, min_letters_two_typos=13)
+    assert relaxed("jsno pyhton defaultdictt", strict) == "jsno pyhton~1 defaultdictt~1"
+
+
+def test_auto_is_two():
+    assert [most_typos(value) for value in ("0", "1", "2", "auto")] == [0, 1, 2, 2]
+
+
+def test_the_number_of_relaxed_words_is_bounded():
+    found = tolerant_text(" ".join(["pyhton"] * 20), TYPOS_ONLY)
+    assert found is not None
+    assert found.fuzzy_words == MAX_RELAXED_WORDS
+    assert found.text.count("~") == MAX_RELAXED_WORDS
+
+
+def test_highlighting_leaves_the_typos_out():
+    found = tolerant_text("pyhton json.du", AUTO)
+    assert found is not None
+    assert found.text == "pyhton~1 (json~1 du*)"
+    assert found.highlight_text == "pyhton (json du*)"
+
+
+# Any text a caller can send: the operators of the syntax are over-represented.
+QUERIES = st.text(alphabet=st.sampled_from('ab pyhton2_.-+|~*"()\\é字'), max_size=60)
+_OPERATOR = re.compile(r"(?<!\\)(?:\\\\)*([~*])")  # an unescaped ~ or *
+
+
+@given(QUERIES, st.integers(0, 2), st.booleans())
+def test_only_plain_words_are_relaxed_and_the_callers_operators_stay_text(query, typos, prefix):
+    tolerance = Tolerance(most_typos=typos, prefix=prefix)
+    found = tolerant_text(query, tolerance)
+    if found is None:
+        return
+    assert found.fuzzy_words <= MAX_RELAXED_WORDS
+    assert found.fuzzy_words or found.prefixed
+    fuzzy = re.findall(r"([^\W_]*)~(\d)", found.text.replace("\\~", ""))
+    assert len(fuzzy) == found.fuzzy_words
+    for word, edits in fuzzy:
+        # Only letters get typos, and as many as their length allows.
+        assert word.isalpha()
+        assert 1 <= int(edits) == tolerance.typos_for(word) <= typos
+    completed = re.findall(r"([^\W_]*)\*", found.text.replace("\\*", ""))
+    assert len(completed) == int(found.prefixed)
+    if completed:
+        assert prefix
+        assert len(completed[0]) >= 2
+    # Every ~ and * Elasticsearch reads as an operator is one the tolerant pass wrote.
+    operators = [match.group(1) for match in _OPERATOR.finditer(found.text)]
+    assert operators.count("~") == found.fuzzy_words
+    assert operators.count("*") == int(found.prefixed)
