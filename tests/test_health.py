@@ -74,6 +74,8 @@ async def test_openapi_documents_search_and_its_errors(api):
     assert set(parameters) == {
         "q",
         "mode",
+        "typos",
+        "prefix",
         "filter",
         "stats",
         "facets",

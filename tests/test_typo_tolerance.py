@@ -11,6 +11,8 @@ from search_service.query import body as query_body
 from search_service.query.tolerance import Tolerance, tolerant_text
 from tests.conftest import temporary_index
 
+AUTO = Tolerance(most_typos=2, prefix=True)
+
 MAPPING: dict[str, Any] = {
     "dynamic": "strict",
     "properties": {
@@ -217,10 +219,22 @@ async def test_the_default_operator_setting(configure, search, api):
 
 
 def test_the_tolerant_pass_is_bounded_like_a_fuzzy_query_string_term():
-    tolerant = tolerant_text("pyhton", Tolerance(most_typos=2, prefix=True))
-    body = query_body.build_search_body(query="pyhton", size=10, fields=["title"], mode="simple", tolerant=tolerant)
+    body = query_body.build_search_body(
+        query="pyhton", size=10, fields=["title"], mode="simple", tolerant=tolerant_text("pyhton", AUTO)
+    )
     relaxed = body["query"]["bool"]["must"]["simple_query_string"]
+    assert relaxed["query"] == "(pyhton* | pyhton~1)"
     assert relaxed["fuzzy_max_expansions"] == query_body.FUZZY_MAX_EXPANSIONS
     assert relaxed["fuzzy_prefix_length"] == 1
     assert "FUZZY" in relaxed["flags"]
-    assert body["query"]["bool"]["should"]["simple_query_string"]["boost"] == query_body.EXACT_BOOST
+    exact, completed = body["query"]["bool"]["should"]
+    assert (exact["simple_query_string"]["query"], exact["simple_query_string"]["boost"]) == (
+        "pyhton",
+        query_body.EXACT_BOOST,
+    )
+    assert (completed["simple_query_string"]["query"], completed["simple_query_string"]["boost"]) == (
+        "pyhton*",
+        query_body.PREFIX_BOOST,
+    )
+    # The highlighter is given the completed form, not the typo'd one.
+    assert body["highlight"]["highlight_query"]["simple_query_string"]["query"] == "pyhton*"

@@ -33,8 +33,11 @@ SIMPLE_QUERY_FLAGS = "AND|NOT|OR|PHRASE|PRECEDENCE|WHITESPACE|ESCAPE"
 # The tolerant pass (query/tolerance.py) writes its own `~N` and `*`: only it gets these operators.
 TOLERANT_QUERY_FLAGS = SIMPLE_QUERY_FLAGS + "|FUZZY|PREFIX"
 # In the tolerant pass the query as written is asked again, weighted so that a document matching it exactly ranks
-# above one that matches only a typo'd or completed form (a rare typo'd term scores high on its own).
+# above one that matches only a typo'd or completed form (a rare typo'd term scores high on its own) ...
 EXACT_BOOST = 10.0
+# ... and so is the query with its last word completed but no typo: `UserD` means UserDict, not the common `user`
+# one edit away, whose BM25 score would pass a prefix's constant one.
+PREFIX_BOOST = 3.0
 
 Operator = Literal["and", "or"]
 
@@ -64,24 +67,30 @@ def build_query(*, query: str, fields: list[str], operator: Operator = "or") -> 
 
 
 def build_simple_query(
-    *, query: str, fields: list[str], operator: Operator = "and", tolerant_text: str | None = None
+    *, query: str, fields: list[str], operator: Operator = "and", tolerant: TolerantText | None = None
 ) -> dict[str, Any]:
     """`simple_query_string` for `mode=simple`: never refuses its input, whatever the quotes and parentheses.
     By default every word must match, as in a search box (`|` between words for either): with OR, `json -pickle`
-    would mean "json, or anything without pickle". With `tolerant_text` (query/tolerance.py), the tolerant pass:
-    that text's typo'd and completed words too, the query as written ranked first."""
+    would mean "json, or anything without pickle". With `tolerant` (query/tolerance.py), the tolerant pass: its
+    typo'd and completed words too, ranked as written first, then completed, then typo'd."""
     exact = _simple_query_string(query, fields, operator, SIMPLE_QUERY_FLAGS)
-    if tolerant_text is None:
+    if tolerant is None:
         return exact
-    exact["simple_query_string"]["boost"] = EXACT_BOOST
-    tolerant = _simple_query_string(tolerant_text, fields, operator, TOLERANT_QUERY_FLAGS)
-    tolerant["simple_query_string"] |= {
+    relaxed = _simple_query_string(tolerant.text, fields, operator, TOLERANT_QUERY_FLAGS)
+    relaxed["simple_query_string"] |= {
         "fuzzy_max_expansions": FUZZY_MAX_EXPANSIONS,
         "fuzzy_prefix_length": FUZZY_PREFIX_LENGTH,
         "fuzzy_transpositions": True,  # `pyhton` is one edit from `python`, not two
     }
-    # What matches as written matches the tolerant text too (`word~N` and `word*` both hold `word`).
-    return {"bool": {"must": tolerant, "should": exact}}
+    exact["simple_query_string"]["boost"] = EXACT_BOOST
+    ranking = [exact]
+    if tolerant.prefixed:
+        completed = _simple_query_string(tolerant.completed_text, fields, operator, TOLERANT_QUERY_FLAGS)
+        completed["simple_query_string"]["boost"] = PREFIX_BOOST
+        ranking.append(completed)
+    # What matches as written matches the tolerant text too (`word~N` and `word*` both hold `word`); the `should`
+    # clauses only rank.
+    return {"bool": {"must": relaxed, "should": ranking}}
 
 
 def _simple_query_string(query: str, fields: list[str], operator: Operator, flags: str) -> dict[str, Any]:
@@ -172,8 +181,7 @@ def build_search_body(
     if not query:
         text_query: dict[str, Any] = {"match_all": {}}  # ranked by sorting on the rank field (endpoints/search.py)
     elif mode == "simple":
-        relaxed = None if tolerant is None else tolerant.text
-        simple = build_simple_query(query=query, fields=fields, operator=operator or "and", tolerant_text=relaxed)
+        simple = build_simple_query(query=query, fields=fields, operator=operator or "and", tolerant=tolerant)
         text_query = rank_query(simple, rank_field)
     else:
         text_query = rank_query(build_query(query=query, fields=fields, operator=operator or "or"), rank_field)
@@ -202,13 +210,14 @@ def build_search_body(
     if track_total_hits is not None:
         body["track_total_hits"] = track_total_hits
     if highlight_text != "" and query and size > 0:
+        relaxed = None
+        if tolerant is not None:
+            relaxed = _simple_query_string(tolerant.completed_text, fields, operator or "and", TOLERANT_QUERY_FLAGS)
         body["highlight"] = build_highlight(
             fields=fields,
             max_analyzed_chars=highlight_max_chars,
             highlight_text=highlight_text,
-            highlight_query=None
-            if tolerant is None
-            else _simple_query_string(tolerant.highlight_text, fields, operator or "and", TOLERANT_QUERY_FLAGS),
+            highlight_query=relaxed,
         )
     if timeout_seconds is not None:
         body["timeout"] = f"{round(timeout_seconds * 1000)}ms"

@@ -5,6 +5,7 @@ Every literal is escaped and every operation parenthesised, so Elasticsearch's p
 structure luqum read; a node type the writer does not know is refused, so only what was checked is written.
 """
 
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -32,6 +33,7 @@ from luqum.tree import (
 
 from search_service.query.rules import QueryCost, QueryPolicy, QueryRefused, too_many_clauses
 from search_service.query.syntax import (
+    Char,
     is_wildcard,
     literal_prefix_length,
     read_literal,
@@ -46,6 +48,8 @@ MAX_BOOST = Decimal(1000)
 EXISTS_FIELD = "_exists_"
 _OPERATORS = {AndOperation: " AND ", OrOperation: " OR ", UnknownOperation: " "}
 _MODIFIERS = {Not: "NOT ", Prohibit: "-", Plus: "+"}
+_WORDS = frozenset({"AND", "OR", "NOT", "TO"})  # operators when written alone in capitals
+_NAME = re.compile(r"\w*[^\W\d_]\w*")  # a part of a dotted name: a word with a letter in it
 
 
 class TreeWriter:
@@ -179,7 +183,8 @@ class TreeWriter:
                     f"{node.value}: a wildcard needs at least {self.policy.min_wildcard_prefix} characters "
                     "before the first * or ?",
                 )
-        return write_term(chars)
+            return write_term(chars)
+        return _dotted_name(chars) or write_term(chars)
 
     def _fuzzy(self, node: Fuzzy) -> str:
         if not isinstance(node.term, Word) or any(is_wildcard(char) for char in read_term(node.term.value)):
@@ -256,3 +261,19 @@ class TreeWriter:
         if not value.is_finite() or value < 0 or value > MAX_BOOST:
             raise QueryRefused("invalid_query", f"^{force}: a boost is a number from 0 to {MAX_BOOST}")
         return format(value.normalize(), "f")
+
+
+def _dotted_name(chars: list[Char]) -> str | None:
+    """A dotted name (`asyncio.sleep`, `os.path.join`) written as one name: the term itself, or all of its parts.
+
+    An analyser that splits the name (the demo's `simple` one, on names) makes Lucene join its parts with the
+    default operator, OR: `asyncio.sleep` found every document holding `sleep`, and ranked the popular
+    `time.sleep` first. A name means all of its parts; the whole term is kept beside them for the fields whose
+    analyser keeps it one token (`standard`: a docstring's `asyncio.sleep()`). None when `chars` is not one."""
+    parts = "".join(char.value for char in chars).split(".")
+    # Names only (letters, digits, `_`): a version (`1.2.3`) or a number is not one, and `AND` alone would be read
+    # as the operator.
+    if len(parts) < 2 or not all(_NAME.fullmatch(part) and part not in _WORDS for part in parts):
+        return None
+    required = " ".join("+" + write_term([Char(char, escaped=False) for char in part]) for part in parts)
+    return f"({write_term(chars)} OR ({required}))"

@@ -3,16 +3,15 @@
 A search in `mode=simple` runs exactly as written first. Only when that finds fewer than SEARCH_TYPO_THRESHOLD
 hits does the endpoint run the tolerant pass (Typesense's way: the common query costs one search), whose text is
 the caller's with `~N` after each plain word long enough for N typos and `*` after the last word (the word being
-typed), read by `simple_query_string` with its FUZZY and PREFIX operators on (body.build_tolerant_query). So the
+typed), read by `simple_query_string` with its FUZZY and PREFIX operators on (body.build_simple_query). So the
 caller's operators, phrases and groups keep their meaning: only plain words are relaxed.
 
-What is never relaxed: a word holding a digit (`utf8`, `2024`: a number with a typo is another number), a word
-inside a phrase or under a `-` (relaxing what is excluded would exclude more), a word of other characters than
-letters (a fuzzy term is not analysed: `json.dumsp~1` would match nothing), the first letter of a word
-(`fuzzy_prefix_length` 1: it also spares scanning the whole term dictionary). A dotted or underscored word is
-split into its runs of letters and digits, as the demo's `simple` analyser splits names, so that `json.dumsp` and
-`json.du` are relaxed as `json dumsp~1` and `json du*`. The caller's own `~` and `*` are escaped: in this mode
-they are text, in the tolerant pass too.
+What is never relaxed: a number (`2024`: with a typo it is another number; `b64encdoe` is a word), a word
+inside a phrase or under a `-` (relaxing what is excluded would exclude more), the first letter of a word
+(`fuzzy_prefix_length` 1: it also spares scanning the whole term dictionary). A fuzzy term is not analysed
+(`json.dumsp~1` would match nothing), so a dotted or underscored word is split into its runs of letters and
+digits, as the demo's `simple` analyser splits names: `json.dumsp` and `json.du` are relaxed as `json dumsp~1`
+and `json du*`. The caller's own `~` and `*` are escaped: in this mode they are text, in the tolerant pass too.
 """
 
 import re
@@ -42,8 +41,8 @@ class Tolerance:
         return self.most_typos > 0 or self.prefix
 
     def typos_for(self, word: str) -> int:
-        """The edits a word may have: by its length, never in one that holds anything but letters."""
-        if not word.isalpha() or self.most_typos == 0:
+        """The edits a run of letters and digits may have: by its length, never in a number (no letter)."""
+        if self.most_typos == 0 or not any(char.isalpha() for char in word):
             return 0
         if self.most_typos >= 2 and len(word) >= self.min_letters_two_typos:
             return 2
@@ -62,9 +61,10 @@ class TolerantText:
     text: str
     fuzzy_words: int
     prefixed: bool
-    # What the hits are highlighted with: the completed words but not the typo'd ones, whose automata the
-    # highlighter would rebuild for every hit and field (measured: 36-78 ms against 7-14 ms for the search).
-    highlight_text: str
+    # The completed words but not the typo'd ones: what ranks completions above typo'd readings (body.py), and
+    # what the hits are highlighted with (a fuzzy term's automaton the highlighter would rebuild for every hit and
+    # field: 36-78 ms against 7-14 ms for the search itself, measured on the demo index).
+    completed_text: str
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ def tolerant_text(query: str, tolerance: Tolerance) -> TolerantText | None:
     highlighted.append(_escaped(query[position:]))
     if not fuzzy and not prefixed:
         return None
-    return TolerantText(text="".join(pieces), fuzzy_words=fuzzy, prefixed=prefixed, highlight_text="".join(highlighted))
+    return TolerantText(text="".join(pieces), fuzzy_words=fuzzy, prefixed=prefixed, completed_text="".join(highlighted))
 
 
 def _escaped(text: str) -> str:

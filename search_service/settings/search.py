@@ -112,11 +112,12 @@ class SearchSettings(BaseModel):
         default=8, ge=2, le=50, description="The shortest word that may have two typos (`auto`, `2`)."
     )
     search_typo_threshold: int = Field(
-        default=5,
+        default=10,
         ge=0,
         le=10_000,
         description="The tolerant pass (typos, and the last word completed as a prefix) runs only when the query as "
-        "written finds fewer hits than this: the common search costs one request to Elasticsearch. `0`: never.",
+        "written finds fewer hits than this (a first page that is not full, by default): the common search costs one "
+        "request to Elasticsearch. `0`: never.",
     )
     search_prefix: bool = Field(
         default=True,

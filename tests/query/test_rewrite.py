@@ -202,3 +202,31 @@ def test_a_node_the_writer_does_not_know_is_refused_not_written():
 )
 def test_a_term_expanding_query_is_highlighted_with_its_plain_terms(query, highlight):
     assert check_query(query, POLICY).highlight_text == highlight
+
+
+@pytest.mark.parametrize(
+    ("query", "text"),
+    [
+        # A dotted name: the term itself, or all of its parts (rewrite._dotted_name says why).
+        ("asyncio.sleep", "(asyncio\\.sleep OR (+asyncio +sleep))"),
+        ("os.path.join json", "((os\\.path\\.join OR (+os +path +join)) json)"),
+        ("asyncio.wait_for", "(asyncio\\.wait\\_for OR (+asyncio +wait\\_for))"),
+        ("title:json.dumps", "title:(json\\.dumps OR (+json +dumps))"),
+        ("json.dumps^2", "((json\\.dumps OR (+json +dumps)))^2"),
+        ("py3.json", "(py3\\.json OR (+py3 +json))"),
+        # Not names: left as one term.
+        ("v1.2.3", "v1\\.2\\.3"),
+        ("3.14", "3\\.14"),
+        ("AND.OR", "AND\\.OR"),  # its parts alone would be operators
+        ("a..b", "a\\.\\.b"),
+        (".json", "\\.json"),
+        ("json.", "json\\."),
+        ("json.du*", "json\\.du*"),  # a wildcard: priced as one, written as one
+        ("json.dumps~1", "json\\.dumps~1"),
+        ('"json.dumps"', '"json.dumps"'),
+        ("json\\.dumps", "(json\\.dumps OR (+json +dumps))"),  # escaped or not, the same name
+        ("json\\:dumps", "json\\:dumps"),
+    ],
+)
+def test_a_dotted_name_means_all_of_its_parts(query, text):
+    assert check_query(query, POLICY).text == text

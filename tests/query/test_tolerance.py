@@ -20,17 +20,22 @@ def relaxed(query: str, tolerance: Tolerance = AUTO) -> str | None:
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("pyhton", "(pyhton* | pyhton~1)"),  # the last word: being typed, or misspelt
-        ("pyhton json", "pyhton~1 (json* | json~1)"),
-        ("defaultdictt", "(defaultdictt* | defaultdictt~2)"),  # 8 letters and more: two typos
-        ("abc", "abc*"),  # too short for a typo, long enough to complete
-        ("a", None),  # too short for either
-        ("utf8 2024", "utf8 2024*"),  # a word with a digit never gets a typo
-        ("json.dumsp", "(json~1 (dumsp* | dumsp~1))"),  # split as the simple analyser splits names
+        ("+pyhton", "+(pyhton* | pyhton~1)"),  # the last word: being typed, or misspelt
+        ("pyhton +json", "pyhton~1 +(json* | json~1)"),
+        ("+defaultdictt", "+(defaultdictt* | defaultdictt~2)"),  # 8 letters and more: two typos
+        ("+abc", "+abc*"),  # too short for a typo, long enough to complete
+        ("+a", None),  # too short for either
+        ("+utf8 2024", "+utf8~1 2024*"),  # a number never gets a typo; a word with digits may
+        ("+12345 x", None),
+        ("+json.dumsp", "+(json~1 (dumsp* | dumsp~1))"),  # split as the simple analyser splits names
         ("-pickle pyhton", "-pickle (pyhton* | pyhton~1)"),  # what is excluded is not relaxed
         ("-(caching words) pyhton", "-(caching words) (pyhton* | pyhton~1)"),
         ('"exact phrase" pyhton', '"exact phrase" (pyhton* | pyhton~1)'),  # nor a phrase
         ('pyhton "unclosed words', 'pyhton~1 "unclosed words'),  # nor what follows a stray quote
+        ("pyhton", "(pyhton* | pyhton~1)"),
+        ("json.dumsp", "(json~1 (dumsp* | dumsp~1))"),
+        ("b64encdoe", "(b64encdoe* | b64encdoe~2)"),  # a word with digits is a word; only a number is not
+        ("abc-2024", "(abc 2024*)"),
         ("pyhton~2", "(pyhton~1 2)"),  # the caller's ~ is text in this mode, as in the exact pass
         ("pyhton*", "((pyhton* | pyhton~1))"),
         ("+pyhton | jsno", "+pyhton~1 | (jsno* | jsno~1)"),
@@ -41,11 +46,12 @@ def test_what_is_relaxed(query, expected):
 
 
 def test_typos_zero_completes_the_last_word_only():
+    assert relaxed("pyhton +jsno", Tolerance(most_typos=0, prefix=True)) == "pyhton +jsno*"
     assert relaxed("pyhton jsno", Tolerance(most_typos=0, prefix=True)) == "pyhton jsno*"
 
 
 def test_prefix_false_gives_typos_only():
-    assert relaxed("pyhton jsno", TYPOS_ONLY) == "pyhton~1 jsno~1"
+    assert relaxed("pyhton +jsno", TYPOS_ONLY) == "pyhton~1 +jsno~1"
 
 
 def test_nothing_to_relax_is_no_second_pass():
@@ -54,12 +60,13 @@ def test_nothing_to_relax_is_no_second_pass():
 
 
 def test_one_typo_at_most_when_asked():
-    assert relaxed("defaultdictt", Tolerance(most_typos=1, prefix=False)) == "defaultdictt~1"
+    one = Tolerance(most_typos=1, prefix=False)
+    assert relaxed("+defaultdictt", one) == "+defaultdictt~1"
 
 
 def test_the_word_lengths_are_settings():
     strict = Tolerance(most_typos=2, prefix=False, min_letters_one_typo=6, min_letters_two_typos=13)
-    assert relaxed("jsno pyhton defaultdictt", strict) == "jsno pyhton~1 defaultdictt~1"
+    assert relaxed("+jsno pyhton defaultdictt", strict) == "+jsno pyhton~1 defaultdictt~1"
 
 
 def test_auto_is_two():
@@ -67,17 +74,17 @@ def test_auto_is_two():
 
 
 def test_the_number_of_relaxed_words_is_bounded():
-    found = tolerant_text(" ".join(["pyhton"] * 20), TYPOS_ONLY)
+    found = tolerant_text("+" + " ".join(["pyhton"] * 20), TYPOS_ONLY)
     assert found is not None
     assert found.fuzzy_words == MAX_RELAXED_WORDS
     assert found.text.count("~") == MAX_RELAXED_WORDS
 
 
 def test_highlighting_leaves_the_typos_out():
-    found = tolerant_text("pyhton json.du", AUTO)
+    found = tolerant_text("pyhton +json.du", AUTO)
     assert found is not None
-    assert found.text == "pyhton~1 (json~1 du*)"
-    assert found.highlight_text == "pyhton (json du*)"
+    assert found.text == "pyhton~1 +(json~1 du*)"
+    assert found.completed_text == "pyhton +(json du*)"
 
 
 # Any text a caller can send: the operators of the syntax are over-represented.
@@ -96,8 +103,8 @@ def test_only_plain_words_are_relaxed_and_the_callers_operators_stay_text(query,
     fuzzy = re.findall(r"([^\W_]*)~(\d)", found.text.replace("\\~", ""))
     assert len(fuzzy) == found.fuzzy_words
     for word, edits in fuzzy:
-        # Only letters get typos, and as many as their length allows.
-        assert word.isalpha()
+        # Never a number, and as many typos as the length allows.
+        assert not word.isdigit()
         assert 1 <= int(edits) == tolerance.typos_for(word) <= typos
     completed = re.findall(r"([^\W_]*)\*", found.text.replace("\\*", ""))
     assert len(completed) == int(found.prefixed)
