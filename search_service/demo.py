@@ -1,9 +1,6 @@
 """Demo documents: the docstrings of the running Python's standard library, so a new index has real data offline."""
 
-import ast
-import builtins
 import contextlib
-import gc
 import importlib
 import importlib.util
 import inspect
@@ -12,10 +9,12 @@ import os
 import pkgutil
 import sys
 import warnings
-from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
+
+from search_service.demo_aliases import public_aliases
+from search_service.demo_popularity import reference_counts
 
 # Modules whose import has side effects (opening a browser, printing, starting a GUI) or that are not API.
 SKIPPED_MODULES = frozenset(
@@ -28,15 +27,24 @@ MAX_DEFAULT_REPR = 80
 # `1` or `utf-8`, are everyday defaults that an environment may happen to hold too).
 MIN_ENVIRONMENT_VALUE = 8
 
-# `simple` splits `json.JSONDecoder.decode` into json / jsondecoder / decode, so `json` finds its members.
-# Language analyzers such as `english` live in a module (analysis-common) that Elastic's test
-# distribution lacks, so only core analyzers are used.
+# `simple` splits `json.JSONDecoder.decode` into json / jsondecoder / decode, so `json` finds its members, but it
+# drops digits: `b64decode` and `b16decode` are both b / decode. `standard` keeps them (b64decode, uuid4, sha256)
+# but keeps `os.path.join` and `is_dataclass` whole. Elastic's test distribution lacks the module
+# (analysis-common) of every tokenizer and filter that could do both (pattern, char_group, word_delimiter, a
+# mapping char filter), so the names are read both ways: as `simple` in their own fields, and copied whole
+# into `identifiers` for `standard`, which SEARCH_FIELDS searches as well (never in `_source`).
+# `aliases` is indexed with the document's own qualname copied in: searched, it holds every name of the object,
+# so that its words weigh what they weigh among all documents, not among the few hundred with an alias (there
+# `os` and `path` were worth nothing, and `os.path.join` lost to os.get_exec_path). Its `_source` is the others.
+_NAME = {"type": "text", "analyzer": "simple", "copy_to": "identifiers"}
 DEMO_MAPPING: dict[str, Any] = {
     "dynamic": "strict",
     "properties": {
         "module": {"type": "keyword"},
-        "name": {"type": "text", "analyzer": "simple"},
-        "qualname": {"type": "text", "analyzer": "simple", "fields": {"raw": {"type": "keyword"}}},
+        "name": {**_NAME},
+        "qualname": {**_NAME, "copy_to": ["identifiers", "aliases"], "fields": {"raw": {"type": "keyword"}}},
+        "aliases": {**_NAME},  # the other public names of the object (demo_aliases.py): `os.path.join`
+        "identifiers": {"type": "text", "analyzer": "standard"},
         "kind": {"type": "keyword"},
         "signature": {"type": "text", "analyzer": "simple"},
         "summary": {"type": "text"},
@@ -70,143 +78,6 @@ def _stdlib_modules() -> Iterator[ModuleType]:
                 continue  # absent on this platform or build (e.g. msvcrt, winreg, _tkinter missing)
 
 
-_BUILTIN_NAMES = frozenset(name for name in vars(builtins) if not name.startswith("_"))
-
-
-def _dotted_name(node: ast.expr) -> str | None:
-    """`os.path.join` for the expression `os.path.join`; None for anything but names and attributes."""
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))
-
-
-def _nodes(tree: ast.AST) -> Iterator[ast.AST]:
-    """Every node of the tree, in no particular order: ast.walk's result at twice its speed (no generator per
-    node), which is a quarter of a second on the standard library."""
-    stack: list[Any] = [tree]
-    while stack:
-        node = stack.pop()
-        if not isinstance(node, ast.AST):
-            continue  # a list field's plain values: `global x` holds names as strings
-        yield node
-        for field in node._fields:
-            value = getattr(node, field, None)
-            if type(value) is list:
-                stack.extend(value)
-            elif isinstance(value, ast.AST):
-                stack.append(value)
-
-
-def referenced_names(tree: ast.Module, package: str) -> set[str]:
-    """The dotted names a module's source uses through imports, as written: `import json` gives `json`,
-    `from os import path` then `path.join(...)` gives `os.path` and `os.path.join`, a bare `open(...)`
-    gives `builtins.open`. Static and approximate: an alias counts wherever it is bound (function-local
-    imports too), and a builtin's name counts unless the module binds that name itself anywhere."""
-    aliases: dict[str, str] = {}
-    references: set[str] = set()
-    loaded: set[str] = set()
-    bound: set[str] = set()
-    chains: set[str] = set()
-    for node in _nodes(tree):
-        if isinstance(node, ast.Attribute):
-            if (chain := _dotted_name(node)) is not None:
-                chains.add(chain)
-        elif isinstance(node, ast.Name):
-            (loaded if isinstance(node.ctx, ast.Load) else bound).add(node.id)
-        elif isinstance(node, ast.arg):
-            bound.add(node.arg)
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            bound.add(node.name)
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                references.add(alias.name)
-                if alias.asname:
-                    aliases[alias.asname] = alias.name
-                else:  # `import xml.dom.minidom` binds `xml`
-                    top = alias.name.partition(".")[0]
-                    aliases[top] = top
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:  # `from .decoder import X` inside package `json`: json.decoder.X
-                parent = package.rsplit(".", node.level - 1)[0]
-                base = f"{parent}.{base}" if base else parent
-            references.add(base)
-            for alias in node.names:
-                if alias.name != "*":
-                    references.add(f"{base}.{alias.name}")
-                    aliases[alias.asname or alias.name] = f"{base}.{alias.name}"
-    for chain in chains:
-        root, _, rest = chain.partition(".")
-        if root in aliases:
-            references.add(f"{aliases[root]}.{rest}")
-    references.update(f"builtins.{name}" for name in (loaded & _BUILTIN_NAMES) - bound - aliases.keys())
-    return references
-
-
-def _document_id(name: str, modules: dict[str, ModuleType]) -> str | None:
-    """The demo's `_id` for what a dotted name denotes: `os.path.join` is `posixpath.join`, `builtins.open`
-    is `io.open`, as `_document` names them (by where the object is defined). None if nothing is there."""
-    parts = name.split(".")
-    for end in range(len(parts), 0, -1):
-        if (module := modules.get(".".join(parts[:end]))) is not None:
-            break
-    else:
-        return None
-    if end == len(parts):
-        return module.__name__
-    # vars(), not getattr(): a module's __getattr__ may warn or import.
-    member = vars(module).get(parts[end])
-    if member is None:
-        return None
-    defined_in, qualname = getattr(member, "__module__", None), getattr(member, "__qualname__", None)
-    head = (
-        f"{defined_in}.{qualname}"
-        if isinstance(defined_in, str) and isinstance(qualname, str)
-        else f"{module.__name__}.{parts[end]}"
-    )
-    return ".".join([head, *parts[end + 1 :]])
-
-
-def _package(module: ModuleType) -> str:
-    return module.__name__.partition(".")[0]
-
-
-def reference_counts(modules: Iterable[ModuleType]) -> Counter[str]:
-    """For each document id, how many top-level standard-library packages use it (import the module, or
-    name the member), read from the modules' sources with `ast`. A package counts once however many of its
-    modules use the name (the 120 `encodings.*` codecs all import `codecs`), and never for its own names."""
-    users: dict[str, set[str]] = {}
-    document_ids: dict[str, str | None] = {}  # the same names recur in hundreds of modules
-    # Parsing builds millions of AST nodes, which set off the cyclic garbage collector hundreds of times, each
-    # pass walking every object of the 450 modules imported; the nodes hold no cycles (refcounting frees each
-    # tree), so it is paused: 0.9 s of 2.6 s.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        for module in modules:
-            spec = module.__spec__
-            if spec is None or not spec.origin or not spec.origin.endswith(".py"):
-                continue  # built in (sys, time) or an extension module: used, but it has no source to read
-            with open(spec.origin, "rb") as source:
-                tree = ast.parse(source.read(), filename=spec.origin)
-            package = _package(module)
-            for name in referenced_names(tree, spec.parent or ""):
-                if name not in document_ids:
-                    document_ids[name] = _document_id(name, sys.modules)
-                document_id = document_ids[name]
-                if document_id is not None and document_id.partition(".")[0] != package:
-                    users.setdefault(document_id, set()).add(package)
-    finally:
-        if collecting:
-            gc.enable()
-    return Counter({document_id: len(packages) for document_id, packages in users.items()})
-
-
 def _document(module: str, qualname: str, kind: str, obj: object) -> dict[str, Any] | None:
     docstring = inspect.getdoc(obj)
     if not docstring:
@@ -218,6 +89,7 @@ def _document(module: str, qualname: str, kind: str, obj: object) -> dict[str, A
         "module": module,
         "name": full_name.rpartition(".")[2],
         "qualname": full_name,
+        "aliases": [],  # stdlib_documents fills them in, once every document is known
         "kind": kind,
         "signature": signature,
         "summary": docstring.strip().splitlines()[0],
@@ -282,13 +154,16 @@ def stdlib_documents() -> Iterator[dict[str, Any]]:
     module."""
     modules = list(_stdlib_modules())
     counts = reference_counts(modules)
+    documents: list[dict[str, Any]] = []
     for module in modules:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # reading a deprecated module's docstrings warns (typing.io)
-            documents = list(_module_documents(module))
-        for doc in documents:
-            doc["popularity"] = counts[module.__name__] + (counts[doc["_id"]] if doc["kind"] != "module" else 0)
-            yield doc
+            documents.extend(_module_documents(module))
+    aliases = public_aliases(modules, {doc["_id"] for doc in documents}, counts)
+    for doc in documents:
+        doc["popularity"] = counts[doc["module"]] + (counts[doc["_id"]] if doc["kind"] != "module" else 0)
+        doc["aliases"] = aliases.get(doc["_id"], [])
+        yield doc
 
 
 def _module_documents(module: ModuleType) -> Iterator[dict[str, Any]]:

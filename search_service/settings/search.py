@@ -12,14 +12,14 @@ from search_service.settings.values import FIELD_NAME, FIELD_PATTERN, SEARCH_FIE
 class SearchSettings(BaseModel):
     # Fields of the index, and what a request may ask for (query/). The defaults suit the demo index.
     search_fields: Annotated[list[str], NoDecode] = Field(
-        default=["qualname^3", "name^3", "summary^2", "signature", "docstring"],
+        default=["qualname^3", "aliases^3", "name^3", "identifiers^3", "summary^2", "signature", "docstring"],
         min_length=1,
         description="The fields `q` searches, comma-separated, each with an optional `^boost` (`title^3,body`); "
         "patterns allowed (`meta.*^0.5`). **Mapping type: `text`**; a `keyword` field is allowed but matches only "
         "its whole value, case-sensitively (startup warns about it). Every name without `*` must be in the mapping.",
     )
     search_query_fields: Annotated[list[str], NoDecode] = Field(
-        default=["module", "kind", "qualname", "name", "summary", "signature", "docstring"],
+        default=["module", "kind", "qualname", "aliases", "name", "summary", "signature", "docstring"],
         min_length=1,
         description="The fields a query may name (`field:value`, `_exists_:field`), comma-separated; patterns "
         "allowed (`meta.*`), `*` allows any. Any other field, `_id`, a sub-field (`title.raw`) or a metadata field "
