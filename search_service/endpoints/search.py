@@ -124,7 +124,14 @@ async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpRespo
     if cursor is None and tolerant is not None and _wants_tolerance(config, exact):
         try:
             async with admit(
-                config, caller, tolerant_cost(cost, typo_words=tolerant.fuzzy_words, completed=tolerant.prefixed)
+                config,
+                caller,
+                tolerant_cost(
+                    cost,
+                    typo_words=tolerant.fuzzy_words,
+                    completed=tolerant.prefixed,
+                    short_completion=tolerant.short_prefix,
+                ),
             ):
                 result, next_cursor = await fetch(digest=tolerant_digest, tolerant=tolerant)
             TOLERANT_SEARCHES.labels("ran").inc()

@@ -49,6 +49,8 @@ EXISTS_FIELD = "_exists_"
 _OPERATORS = {AndOperation: " AND ", OrOperation: " OR ", UnknownOperation: " "}
 _MODIFIERS = {Not: "NOT ", Prohibit: "-", Plus: "+"}
 _WORDS = frozenset({"AND", "OR", "NOT", "TO"})  # operators when written alone in capitals
+# The name as written ranks above its parts found apart: `zipfile.ZipFile` is the class before the module.
+WHOLE_NAME_BOOST = 2
 _NAME = re.compile(r"\w*[^\W\d_]\w*")  # a part of a dotted name: a word with a letter in it
 
 
@@ -275,5 +277,10 @@ def _dotted_name(chars: list[Char]) -> str | None:
     # as the operator.
     if len(parts) < 2 or not all(_NAME.fullmatch(part) and part not in _WORDS for part in parts):
         return None
-    required = " ".join("+" + write_term([Char(char, escaped=False) for char in part]) for part in parts)
-    return f"({write_term(chars)} OR ({required}))"
+    # Once each (`zipfile.ZipFile` is zipfile twice to a lower-casing analyser: a part asked twice would count
+    # twice, and rank the module above its class).
+    distinct: dict[str, str] = {}
+    for part in parts:
+        distinct.setdefault(part.lower(), part)
+    required = " ".join("+" + write_term([Char(char, escaped=False) for char in part]) for part in distinct.values())
+    return f"({write_term(chars)}^{WHOLE_NAME_BOOST} OR ({required}))"

@@ -17,6 +17,7 @@ from search_service.admission.cost import (
     Cost,
     search_cost,
     spelling_cost,
+    tolerant_cost,
 )
 from search_service.query.policy import QueryCost
 
@@ -133,3 +134,12 @@ def test_the_spelling_call_costs_a_unit_a_word_and_one_per_six_letters():
 def test_a_lookup_is_cheaper_than_any_search():
     assert LOOKUP.units < units(QueryCost(), words=0, size=0)
     assert not LOOKUP.expensive
+
+
+def test_the_tolerant_pass_is_priced_on_top_of_its_search():
+    search = Cost(1.5)
+    assert tolerant_cost(search, typo_words=0, completed=False).units == 1.5
+    assert tolerant_cost(search, typo_words=2, completed=True).units == 1.5 + 2 * 2.0 + 1.0
+    # A one-letter completion walks the term dictionary like a wildcard: the expensive lane.
+    assert tolerant_cost(search, typo_words=1, completed=True, short_completion=True).expensive
+    assert not tolerant_cost(search, typo_words=1, completed=True).expensive

@@ -28,7 +28,8 @@ def refusal(query: str, policy: QueryPolicy = POLICY) -> QueryRefused:
         ("title:(csv OR json)", "title:(csv OR json)"),
         ('"reader object"', '"reader object"'),
         ('"say \\"hi\\""', '"say \\"hi\\""'),
-        ("json.dumps", "json\\.dumps"),  # every non-alphanumeric character is escaped
+        ("json/dumps", "json\\/dumps"),  # every non-alphanumeric character is escaped
+        ("json.dumps", "(json\\.dumps^2 OR (+json +dumps))"),  # a dotted name: rewrite._dotted_name
         ("a\\:b", "a\\:b"),
         ("deserial*", "deserial*"),
         ("du?ps", "du?ps"),

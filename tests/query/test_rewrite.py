@@ -208,12 +208,14 @@ def test_a_term_expanding_query_is_highlighted_with_its_plain_terms(query, highl
     ("query", "text"),
     [
         # A dotted name: the term itself, or all of its parts (rewrite._dotted_name says why).
-        ("asyncio.sleep", "(asyncio\\.sleep OR (+asyncio +sleep))"),
-        ("os.path.join json", "((os\\.path\\.join OR (+os +path +join)) json)"),
-        ("asyncio.wait_for", "(asyncio\\.wait\\_for OR (+asyncio +wait\\_for))"),
-        ("title:json.dumps", "title:(json\\.dumps OR (+json +dumps))"),
-        ("json.dumps^2", "((json\\.dumps OR (+json +dumps)))^2"),
-        ("py3.json", "(py3\\.json OR (+py3 +json))"),
+        ("asyncio.sleep", "(asyncio\\.sleep^2 OR (+asyncio +sleep))"),
+        ("os.path.join json", "((os\\.path\\.join^2 OR (+os +path +join)) json)"),
+        ("asyncio.wait_for", "(asyncio\\.wait\\_for^2 OR (+asyncio +wait\\_for))"),
+        ("title:json.dumps", "title:(json\\.dumps^2 OR (+json +dumps))"),
+        ("json.dumps^2", "((json\\.dumps^2 OR (+json +dumps)))^2"),
+        ("py3.json", "(py3\\.json^2 OR (+py3 +json))"),
+        ("zipfile.ZipFile", "(zipfile\\.ZipFile^2 OR (+zipfile))"),  # a part once, whatever its case
+        ("a.b.A.c", "(a\\.b\\.A\\.c^2 OR (+a +b +c))"),
         # Not names: left as one term.
         ("v1.2.3", "v1\\.2\\.3"),
         ("3.14", "3\\.14"),
@@ -224,7 +226,7 @@ def test_a_term_expanding_query_is_highlighted_with_its_plain_terms(query, highl
         ("json.du*", "json\\.du*"),  # a wildcard: priced as one, written as one
         ("json.dumps~1", "json\\.dumps~1"),
         ('"json.dumps"', '"json.dumps"'),
-        ("json\\.dumps", "(json\\.dumps OR (+json +dumps))"),  # escaped or not, the same name
+        ("json\\.dumps", "(json\\.dumps^2 OR (+json +dumps))"),  # escaped or not, the same name
         ("json\\:dumps", "json\\:dumps"),
     ],
 )

@@ -36,7 +36,7 @@ def relaxed(query: str, tolerance: Tolerance = AUTO) -> str | None:
         ("json.dumsp", "(json~1 (dumsp* | dumsp~1))"),
         ("b64encdoe", "(b64encdoe* | b64encdoe~2)"),  # a word with digits is a word; only a number is not
         ("abc-2024", "(abc 2024*)"),
-        ("pyhton~2", "(pyhton~1 2)"),  # the caller's ~ is text in this mode, as in the exact pass
+        ("pyhton~2", "(pyhton~1 2*)"),  # the caller's ~ is text in this mode, as in the exact pass
         ("pyhton*", "((pyhton* | pyhton~1))"),
         ("+pyhton | jsno", "+pyhton~1 | (jsno* | jsno~1)"),
     ],
@@ -67,6 +67,16 @@ def test_one_typo_at_most_when_asked():
 def test_the_word_lengths_are_settings():
     strict = Tolerance(most_typos=2, prefix=False, min_letters_one_typo=6, min_letters_two_typos=13)
     assert relaxed("+jsno pyhton defaultdictt", strict) == "+jsno pyhton~1 defaultdictt~1"
+
+
+def test_a_completion_of_one_letter_is_a_part_of_a_longer_word_and_priced_apart():
+    found = tolerant_text("disk_u", AUTO)
+    assert found is not None
+    assert (found.text, found.prefixed, found.short_prefix) == ("(disk~1 u*)", True, True)
+    longer = tolerant_text("disk_us", AUTO)
+    assert longer is not None
+    assert (longer.prefixed, longer.short_prefix) == (True, False)
+    assert tolerant_text("u", AUTO) is None
 
 
 def test_auto_is_two():
@@ -110,7 +120,8 @@ def test_only_plain_words_are_relaxed_and_the_callers_operators_stay_text(query,
     assert len(completed) == int(found.prefixed)
     if completed:
         assert prefix
-        assert len(completed[0]) >= 2
+        # Two letters at least, or a part of a longer word (`disk_u`), priced apart.
+        assert len(completed[0]) >= 2 or found.short_prefix
     # Every ~ and * Elasticsearch reads as an operator is one the tolerant pass wrote.
     operators = [match.group(1) for match in _OPERATOR.finditer(found.text)]
     assert operators.count("~") == found.fuzzy_words
