@@ -1,5 +1,6 @@
 """The feature-cost scenario (`make bench BENCH_ARGS="--only features"`): what filters with facets, a field sort,
-the simple syntax, text-only ranking and `/suggest` cost, against the plain search.
+the simple syntax, text-only ranking and `/suggest` cost, against the plain search; and what typo tolerance costs
+the simple syntax's searches, against the same searches with it off.
 
 One service (`scripts/serve`, one worker, rate limits off as in the overhead scenario), driven by wrk with each
 request mix in turn, in rounds whose order alternates, so that drift on a shared machine falls on every mix alike;
@@ -25,6 +26,7 @@ import httpx
 from benchmarks.harness import (
     ES_PASSWORD,
     ES_URL,
+    INDEX,
     OUT,
     SERVICE_ENV,
     Server,
@@ -37,9 +39,18 @@ from benchmarks.harness import (
 )
 from benchmarks.workload import query_mix, sidebar_filters, typed_prefixes
 from benchmarks.wrk import WrkResult, wrk, wrk_script
+from search_service.query.body import build_search_body
+from search_service.settings.search import SearchSettings
 
 PORT = 8160
 PLAIN = "plain search"
+# Typo tolerance (query/tolerance.py), each mix beside the same requests with it off (`typos=0&prefix=false`).
+TOLERANCE_OFF = [("typos", "0"), ("prefix", "false")]
+TOLERANCE_PAIRS = [
+    ("simple, found 10+ as written", "simple, found 10+, tolerance off"),
+    ("mode=simple", "simple, tolerance off"),
+    ("simple, one typo a query", "simple, one typo, tolerance off"),
+]
 SUGGEST = "/suggest"
 EXAMPLE = 4  # the request each mix shows in the report: an `a AND b` search, a 5-letter prefix
 
@@ -64,6 +75,13 @@ def request_mixes() -> list[Mix]:
         module, kind = sidebar_filters(q)
         return [("q", q), ("filter", f"kind:{kind}"), ("filter", f"module:{module}"), ("facets", "module,kind")]
 
+    simple = [q.replace(" AND ", " ") for q in queries]
+    exact = [q for q in simple if found_as_written(q) >= 10]  # no tolerant pass for these: the common search
+    typoed = [one_typo(q, seed) for seed, q in enumerate(simple)]
+
+    def simple_mix(name: str, script: str, texts: list[str], extra: list[tuple[str, str]]) -> Mix:
+        return Mix(name, script, ["/search?" + urlencode([("q", q), ("mode", "simple"), *extra]) for q in texts])
+
     return [
         Mix(PLAIN, "plain", searches(lambda q: [("q", q)])),
         Mix("filters + facets", "filters-facets", searches(filters_and_facets)),
@@ -71,8 +89,37 @@ def request_mixes() -> list[Mix]:
         # `a AND b` means every word in the simple syntax too (where AND would be a word).
         Mix("mode=simple", "simple", searches(lambda q: [("q", q.replace(" AND ", " ")), ("mode", "simple")])),
         Mix("rank=text", "rank-text", searches(lambda q: [("q", q), ("rank", "text")])),
+        simple_mix("simple, tolerance off", "simple-off", simple, TOLERANCE_OFF),
+        simple_mix("simple, found 10+ as written", "simple-exact", exact, []),
+        simple_mix("simple, found 10+, tolerance off", "simple-exact-off", exact, TOLERANCE_OFF),
+        simple_mix("simple, one typo a query", "simple-typo", typoed, []),
+        simple_mix("simple, one typo, tolerance off", "simple-typo-off", typoed, TOLERANCE_OFF),
         Mix(SUGGEST, "suggest", ["/suggest?" + urlencode({"prefix": p}) for p in typed_prefixes()]),
     ]
+
+
+def found_as_written(query: str) -> int:
+    """How many demo documents `mode=simple` finds for `query` as written, asked of Elasticsearch directly."""
+    fields = SearchSettings.model_fields["search_fields"].default
+    body = build_search_body(query=query, size=0, fields=fields, mode="simple")
+    answer = httpx.post(
+        f"{ES_URL}/{INDEX}/_count", json={"query": body["query"]}, auth=("elastic", ES_PASSWORD), timeout=30
+    )
+    answer.raise_for_status()
+    count: int = answer.json()["count"]
+    return count
+
+
+def one_typo(query: str, seed: int) -> str:
+    """`query` with two neighbouring letters of its longest word swapped (never the first): a typo a search box
+    sees, which the tolerant pass finds again."""
+    words = query.split()
+    longest = max(range(len(words)), key=lambda i: len(words[i]))
+    word = words[longest]
+    if len(word) >= 4:
+        at = 1 + seed % (len(word) - 2)
+        words[longest] = word[:at] + word[at + 1] + word[at] + word[at + 2 :]
+    return " ".join(words)
 
 
 def check_answers(client: httpx.Client, mixes: list[Mix]) -> None:
@@ -251,6 +298,28 @@ def write_features_report(
             f"| {mix.name} | `{mix.paths[EXAMPLE]}` | {len(set(mix.paths))} | {mix.answered_with_results:.0%} | "
             f"{service:.2f} | {es:.2f} | {(service + es) / sum(cpu[PLAIN]):.0%} |"
         )
+    lines += [
+        "",
+        "## Typo tolerance",
+        "",
+        "Each `mode=simple` mix beside the same requests with tolerance off (`typos=0&prefix=false`): *found 10+ as "
+        "written*, the queries of the mix that find at least SEARCH_TYPO_THRESHOLD hits as written (no tolerant "
+        "pass: the common search); the whole mix (a tolerant pass for those that find fewer); each query with one "
+        "typo (a tolerant pass for most). Ratios of the medians above: CPU per request, the service's and "
+        "Elasticsearch's, and throughput at the highest connection count.",
+        "",
+        "| mix | vs tolerance off: service CPU | Elasticsearch CPU | req/s |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    top = max(connections)
+    for on, off in TOLERANCE_PAIRS:
+        if on in cpu and off in cpu:
+            throughput = median([m.wrk.requests_per_second for m in runs[(on, top)]]) / median(
+                [m.wrk.requests_per_second for m in runs[(off, top)]]
+            )
+            lines.append(
+                f"| {on} | {cpu[on][0] / cpu[off][0]:.0%} | {cpu[on][1] / cpu[off][1]:.0%} | {throughput:.0%} |"
+            )
     lines += [
         "",
         "## Per keystroke",

@@ -222,6 +222,8 @@ search_parameters = st.fixed_dictionaries(
         "sort": st.sampled_from(["-price", "cost", "title", "rating,-released", "score", "-nope", ""]),
         "size": st.sampled_from(["0", "1", "10", "-1", "x"]),
         "mode": st.sampled_from(["simple", "query_string", "lucene"]),
+        "typos": st.sampled_from(["0", "1", "2", "auto", "3", "-1", "AUTO", ""]),
+        "prefix": st.sampled_from(["true", "false", "1", "0", "maybe", ""]),
         st.sampled_from(["foo", "fields", "_", "filters", "q "]): VALUE_TEXT,
     },
 )
@@ -250,3 +252,19 @@ def test_the_fuzz_run_collected_error_bodies_in_our_words(configure_service, fix
     names = (fixture_index, product_index, "no-such-index-for-the-fuzz-run")
     leaked = [(status, body) for status, body in ERROR_BODIES if leaks(body, names)]
     assert leaked == [], leaked[:5]
+
+
+@fuzz_settings
+@given(q=st.one_of(lucene_queries, VALUE_TEXT), typos=st.sampled_from(["0", "1", "2", "auto"]), prefix=st.booleans())
+def test_any_text_in_simple_mode_answers_200_whatever_its_typos_and_prefix(configure_service, q, typos, prefix):
+    """The tolerant pass writes `~N` and `*` into the caller's text (query/tolerance.py): whatever the text, the
+    search box's mode still never refuses it, and the tolerant pass never fails."""
+    configure_service(elasticsearch_request_timeout=TIMEOUT, search_typo_threshold=10_000)  # always tolerant
+    params = {"q": q, "mode": "simple", "typos": typos, "prefix": str(prefix).lower(), "size": 3}
+    response = asyncio.run(send("GET", "/search", params=params))
+
+    if len(q.strip()) > 1_000:
+        assert response.status_code == 422, response.text
+        return
+    assert response.status_code == 200, response.text
+    assert isinstance(response.json()["tolerant"], bool)

@@ -13,6 +13,7 @@ from benchmarks.attack.plan import PORT, PROBE_REPEATS
 from benchmarks.outcomes import outcome_of
 from search_service.demo import stdlib_documents
 from search_service.query.policy import QueryPolicy, QueryRefused, check_query
+from search_service.query.simple import check_simple_query
 
 
 @dataclass
@@ -21,9 +22,10 @@ class Candidate:
     q: str
     size: int = 100
     page: int = 1
+    mode: str = "query_string"
 
     def path(self) -> str:
-        return "/search?" + urlencode({"q": self.q, "size": self.size, "page": self.page})
+        return "/search?" + urlencode({"q": self.q, "size": self.size, "page": self.page, "mode": self.mode})
 
 
 def attack_candidates(policy: QueryPolicy) -> list[Candidate]:
@@ -44,6 +46,9 @@ def attack_candidates(policy: QueryPolicy) -> list[Candidate]:
     for _ in range(policy.max_depth - 1):
         nested = f"({nested})"
     phrase = " ".join(common[:4])
+    # mode=simple's tolerant pass (query/tolerance.py): long words with a typo each, so that the query as written
+    # finds nothing and every word is fuzzed, ending in a one-letter completion (`the_a`: priced as a wildcard).
+    typoed = [w[0] + w[2] + w[1] + w[3:] for w, _ in words.most_common(400) if len(w) >= 8][:32]
     return [
         Candidate("wildcards", " ".join(wildcards)),
         Candidate("fuzzy", " ".join(fuzzy)),
@@ -54,6 +59,8 @@ def attack_candidates(policy: QueryPolicy) -> list[Candidate]:
         Candidate("sloppy phrases, size 50", " ".join([f'"{phrase}"~{policy.max_phrase_slop}'] * 12), size=50),
         Candidate("ranges over every term, size 50", " ".join(["[a TO zzzz]"] * 12), size=50),
         Candidate("common words, last page of 50", " ".join(common[:12]), size=50, page=200),
+        Candidate("simple: 6 typo'd words, a one-letter completion", " ".join([*typoed[:6], "the_a"]), mode="simple"),
+        Candidate(f"simple: {policy.max_clauses} typo'd words", " ".join(typoed[: policy.max_clauses]), mode="simple"),
     ]
 
 
@@ -76,7 +83,10 @@ def probe(candidates: list[Candidate], policy: QueryPolicy) -> list[Probe]:
     with httpx.Client(base_url=f"http://127.0.0.1:{PORT}", timeout=60) as client:
         for n, candidate in enumerate(candidates):
             try:
-                check_query(candidate.q, policy)
+                if candidate.mode == "simple":
+                    check_simple_query(candidate.q, policy)
+                else:
+                    check_query(candidate.q, policy)
             except QueryRefused as refused:
                 probes.append(Probe(candidate, float("nan"), f"refused by the policy: {refused.code}"))
                 continue

@@ -133,8 +133,11 @@ async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpRespo
                     short_completion=tolerant.short_prefix,
                 ),
             ):
-                result, next_cursor = await fetch(digest=tolerant_digest, tolerant=tolerant)
+                relaxed, relaxed_cursor = await fetch(digest=tolerant_digest, tolerant=tolerant)
             TOLERANT_SEARCHES.labels("ran").inc()
+            # Nothing added (the tolerant hits hold the exact ones): the exact answer, its highlights and cursors.
+            if _total(relaxed) != _total(exact):
+                result, next_cursor = relaxed, relaxed_cursor
         except Refused:  # the exact hits are an answer; a 429 for the extra pass would not be
             TOLERANT_SEARCHES.labels("skipped").inc()
     # A first page only: whoever follows `next` has had the suggestions already. The call is the caller's work

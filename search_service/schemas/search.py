@@ -243,7 +243,7 @@ class SearchResponse(Schema):
     )
     tolerant: bool = Field(
         default=False,
-        description="The hits come from the tolerant pass (`mode=simple`: the query as written found fewer than "
+        description="The hits include close matches (`mode=simple`: the query as written found fewer than "
         "SEARCH_TYPO_THRESHOLD hits, so words were matched with typos and the last one as a prefix too)",
     )
     suggestions: list[str] = Field(
