@@ -1,9 +1,9 @@
 """The search page at `/` in Chromium, against the app as the image runs it and the real Elasticsearch."""
 
 import re
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Request, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 
@@ -14,6 +14,11 @@ def open_page(page: Page, base_url: str, query: str = "") -> None:
 
 def search_for(page: Page, text: str) -> None:
     page.get_by_label("Query").fill(text)
+
+
+def choose_lucene(page: Page) -> None:
+    page.get_by_label("Syntax").select_option(label="Lucene (query_string)")
+    expect(page).to_have_url(re.compile(r"[?&]mode=query_string(&|$)"))
 
 
 def titles(page: Page, count: int) -> list[str]:
@@ -59,6 +64,7 @@ def test_a_phrase_query_finds_only_the_phrase(page, base_url):
 
 def test_a_malformed_query_shows_what_is_wrong_where_and_what_to_try(page, base_url):
     open_page(page, base_url)
+    choose_lucene(page)
 
     search_for(page, 'json "dumps')
 
@@ -74,7 +80,7 @@ def test_a_malformed_query_shows_what_is_wrong_where_and_what_to_try(page, base_
     assert titles(page, 1) == ["json.dumps"]
     expect(page.get_by_label("Syntax")).to_have_value("simple")
     expect(alert).to_be_hidden()
-    expect(page).to_have_url(re.compile(r"&mode=simple$"))
+    expect(page).to_have_url(f"{base_url}/?q=json+%22dumps")  # simple, the page's default, is left out
 
 
 def test_ticking_a_facet_narrows_the_results_and_keeps_the_alternatives(page, base_url):
@@ -167,6 +173,12 @@ def test_markup_in_documents_and_queries_is_shown_as_text_and_never_runs(page, b
     expect(page.get_by_role("checkbox", name="<i>kind</i>")).to_be_visible()
     expect(page.locator("main script, main img, main b, main i")).to_have_count(0)
 
+    search_for(page, "<b>bold</b> injcts")  # a typo: the close matches' note quotes the query
+    expect(page.locator("#tolerant")).to_contain_text("“<b>bold</b> injcts”")
+    assert titles(page, 1) == ["hostile.<b>bold</b>"]
+    expect(page.locator("main script, main img, main b, main i")).to_have_count(0)
+
+    choose_lucene(page)  # where a stray quote is an error
     search_for(page, '"<img src=x onerror=window.pwned=5>')  # an unclosed quote: the error quotes the query
     expect(page.get_by_role("alert")).to_contain_text("<img src=x")
     expect(page.locator("main img")).to_have_count(0)
@@ -246,3 +258,92 @@ def test_a_missing_document_says_so_and_leads_back_to_the_results(page, base_url
 
     expect_titles(page, "json.dumps", "json.loads")
     expect(page).to_have_url(f"{base_url}/?q=json")
+
+
+def api_modes(page: Page) -> list[str | None]:
+    """The `mode` of every request the page makes to GET /search, as it makes them (None: no `mode`)."""
+    modes: list[str | None] = []
+
+    def note(request: Request) -> None:
+        url = urlsplit(request.url)
+        if url.path == "/search":
+            modes.append(parse_qs(url.query).get("mode", [None])[0])
+
+    page.on("request", note)
+    return modes
+
+
+def test_typing_the_start_of_a_name_shows_the_completed_document_without_pressing_enter(page, base_url):
+    modes = api_modes(page)
+    open_page(page, base_url)
+    expect(page.get_by_label("Syntax")).to_have_value("simple")  # the default: a search box's syntax
+
+    page.get_by_label("Query").focus()
+    page.keyboard.type("DictRea", delay=30)  # no Enter: the page searches as the typing pauses
+
+    expect_titles(page, "csv.DictReader")
+    expect(page.locator(".hit-title mark")).to_have_text("DictReader")  # the completed word
+    expect(page).to_have_url(f"{base_url}/?q=DictRea")  # the default syntax is left out of the link
+    assert modes
+    assert set(modes) == {"simple"}  # but the API, whose own default is query_string, is told
+
+
+def test_a_query_with_a_typo_shows_the_intended_document_and_says_close_matches_are_shown(page, base_url):
+    open_page(page, base_url)
+
+    search_for(page, "pikcle")
+
+    assert titles(page, 1) == ["pickle.dumps"]
+    note = page.locator("#tolerant")
+    expect(note).to_have_text("Showing close matches too: few or no exact results for “pikcle”.")
+    expect(page.locator("#suggestions")).to_have_text("Did you mean pickle?")
+    note_box, results_box = note.bounding_box(), page.locator("#results").bounding_box()
+    assert note_box
+    assert results_box
+    assert note_box["y"] + note_box["height"] <= results_box["y"]  # above the results
+    expect(page.locator("#notes")).to_have_attribute("aria-live", "polite")
+
+    search_for(page, "paginated")  # enough exact results: no close matches, no note
+    titles(page, 10)
+    expect(note).to_be_hidden()
+
+
+def test_lucene_is_kept_in_the_url_and_a_typo_there_finds_nothing_but_a_did_you_mean(page, base_url):
+    modes = api_modes(page)
+    open_page(page, base_url)
+    simple_help, lucene_help = page.get_by_text("a typo or an unfinished word"), page.get_by_text("Lucene syntax")
+    expect(simple_help).to_be_visible()
+    expect(lucene_help).to_be_hidden()
+
+    choose_lucene(page)
+    expect(page).to_have_url(f"{base_url}/?mode=query_string")
+    expect(lucene_help).to_be_visible()  # the help line says the syntax chosen
+    expect(simple_help).to_be_hidden()
+    search_for(page, "pikcle")
+
+    expect(page).to_have_url(f"{base_url}/?q=pikcle&mode=query_string")
+    expect(page.get_by_role("status")).to_have_text(re.compile(r"^0 results in \d+ ms$"))
+    expect(page.locator(".hit")).to_have_count(0)
+    expect(page.locator("#tolerant")).to_be_hidden()
+    suggestions = page.locator("#suggestions")
+    expect(suggestions).to_have_text("Did you mean pickle?")
+    suggestions.get_by_role("link", name="pickle").click()
+
+    assert titles(page, 1) == ["pickle.dumps"]
+    expect(page).to_have_url(f"{base_url}/?q=pickle&mode=query_string")
+    assert modes[-1] == "query_string"
+
+
+def test_old_links_keep_their_syntax_and_a_link_without_one_means_simple(page, base_url):
+    open_page(page, base_url, "?q=pikcle&mode=query_string")  # shared when Lucene was the default
+    expect(page.get_by_label("Syntax")).to_have_value("query_string")
+    expect(page.locator("#suggestions")).to_have_text("Did you mean pickle?")
+    expect(page.locator(".hit")).to_have_count(0)
+
+    open_page(page, base_url, "?q=pikcle&mode=simple")
+    expect(page.get_by_label("Syntax")).to_have_value("simple")
+    assert titles(page, 1) == ["pickle.dumps"]
+
+    open_page(page, base_url, "?q=pikcle")
+    expect(page.get_by_label("Syntax")).to_have_value("simple")
+    assert titles(page, 1) == ["pickle.dumps"]

@@ -170,6 +170,14 @@ window.SearchAnswer = (() => {
       $("suggestions").hidden = false;
     }
 
+    // The tolerant pass of mode=simple ran: the query as written found fewer than SEARCH_TYPO_THRESHOLD hits, maybe
+    // none, so the hits include words with a typo and the last word completed. The query goes in as text.
+    function showTolerant(answer, state) {
+      if (answer.tolerant !== true) return;
+      $("tolerant").textContent = `Showing close matches too: few or no exact results for “${state.q.trim()}”.`;
+      $("tolerant").hidden = false;
+    }
+
     // ---- the sidebar: facets, and ranges for numbers and dates ---------------------------------------------
 
     // `field:value`, quoted when the API would otherwise read a range (`..`) or take the quotes off.
@@ -261,7 +269,7 @@ window.SearchAnswer = (() => {
 
     function clear(status) {
       $("status").textContent = status;
-      for (const id of ["error", "suggestions", "pager"]) $(id).hidden = true;
+      for (const id of ["error", "tolerant", "suggestions", "pager"]) $(id).hidden = true;
       results.replaceChildren();
       facets.replaceChildren();
     }
@@ -274,6 +282,7 @@ window.SearchAnswer = (() => {
       const page = state.page > 1 ? `, page ${state.page}` : "";
       const partial = answer.timed_out || answer.shards?.failed ? " (partial: some of the index did not answer)" : "";
       clear(`${total} in ${answer.took_ms} ms${page}${partial}`);
+      showTolerant(answer, state);
       showSuggestions(answer.suggestions, state);
       results.start = (state.page - 1) * config.pageSize + 1;
       results.replaceChildren(...answer.hits.map((hit) => hitItem(hit, state)));

@@ -14,7 +14,8 @@
     const params = new URLSearchParams(location.search);
     return {
       q: params.get("q") || "",
-      mode: params.get("mode") === "simple" ? "simple" : "query_string",
+      // A search box's syntax unless Lucene is asked for: links from before simple was the default say so.
+      mode: params.get("mode") === "query_string" ? "query_string" : "simple",
       sort: params.get("sort") || "",
       filter: params.getAll("filter"),
       page: Math.max(1, parseInt(params.get("page"), 10) || 1),
@@ -22,11 +23,12 @@
     };
   }
 
-  // The API's own parameters, defaults left out so that a shared link stays short.
+  // The API's own parameters, the page's defaults left out so that a shared link stays short (the request to the
+  // API says `mode` always: the API's own default is query_string).
   function paramsOf(state) {
     const params = new URLSearchParams();
     if (state.q) params.set("q", state.q);
-    if (state.mode !== "query_string") params.set("mode", state.mode);
+    if (state.mode !== "simple") params.set("mode", state.mode);
     if (state.sort) params.set("sort", state.sort);
     for (const filter of state.filter) params.append("filter", filter);
     if (state.page > 1) params.set("page", state.page);
@@ -95,6 +97,7 @@
   function showControls(state) {
     if (box.value !== state.q) box.value = state.q;
     mode.value = state.mode;
+    for (const help of document.querySelectorAll("#q-help [data-mode]")) help.hidden = help.dataset.mode !== state.mode;
     sort.value = state.sort;
     document.title = state.q ? `${state.q} – Search` : "Search";
   }
@@ -117,6 +120,7 @@
       return; // the results drawn before the document are still these
     }
     // Without a query the API browses every document: the page shows them, so filters and ranges work alone.
+    params.set("mode", state.mode);
     params.set("size", config.pageSize);
     if (config.facets.length) params.set("facets", config.facets.join(","));
     if (config.facets.length) params.set("facet_size", config.facetSize);
