@@ -64,6 +64,8 @@ def configure(configure_service, catalogue_index):
             "search_facet_fields": "brand",
             "search_sort_fields": "price",
             "search_rank_field": "",
+            # Close matches also when the query as written finds a few (the default, 1, only when it finds none).
+            "search_typo_threshold": 5,
         }
         configure_service(**(settings | overrides))
 
@@ -88,6 +90,15 @@ def ids(body: dict[str, Any]) -> list[str]:
 
 def tolerant_passes(outcome: str) -> float:
     return REGISTRY.get_sample_value("search_tolerant_searches_total", {"outcome": outcome}) or 0.0
+
+
+async def test_by_default_only_a_search_that_finds_nothing_is_searched_again(configure, search):
+    configure(search_typo_threshold=1)
+    before = tolerant_passes("ran")
+    assert ids(await search("mouse")) == ["mouse"]  # one hit as written: no second search
+    assert tolerant_passes("ran") == before
+    assert set(ids(await search("hedaphones"))) >= {"headphones", "headphones-2"}
+    assert tolerant_passes("ran") == before + 1
 
 
 async def test_a_typo_finds_the_word_meant(search):

@@ -112,12 +112,13 @@ class SearchSettings(BaseModel):
         default=8, ge=2, le=50, description="The shortest word that may have two typos (`auto`, `2`)."
     )
     search_typo_threshold: int = Field(
-        default=10,
+        default=1,
         ge=0,
         le=10_000,
         description="The tolerant pass (typos, and the last word completed as a prefix) runs only when the query as "
-        "written finds fewer hits than this (a first page that is not full, by default): the common search costs one "
-        "request to Elasticsearch. `0`: never.",
+        "written finds fewer hits than this (by default: none), so a search that finds something costs one request "
+        "to Elasticsearch, as without tolerance. Higher (e.g. 10, a page) brings close matches to short result lists "
+        "too, and lets did-you-mean speak when they are SEARCH_DID_YOU_MEAN_RATIO times as many. `0`: never.",
     )
     search_prefix: bool = Field(
         default=True,
