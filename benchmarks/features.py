@@ -303,10 +303,11 @@ def write_features_report(
         "## Typo tolerance",
         "",
         "Each `mode=simple` mix beside the same requests with tolerance off (`typos=0&prefix=false`): *found 10+ as "
-        "written*, the queries of the mix that find at least SEARCH_TYPO_THRESHOLD hits as written (no tolerant "
-        "pass: the common search); the whole mix (a tolerant pass for those that find fewer); each query with one "
-        "typo (a tolerant pass for most). Ratios of the medians above: CPU per request, the service's and "
-        "Elasticsearch's, and throughput at the highest connection count.",
+        "written*, the queries of the mix that find at least 10 hits as written (no tolerant pass at any "
+        "SEARCH_TYPO_THRESHOLD up to 10, the default being 1: the common search); the whole mix (a tolerant pass for "
+        "those that find fewer than SEARCH_TYPO_THRESHOLD); each query with one typo (a tolerant pass for most). "
+        "Ratios of the medians above: CPU per request, the service's and Elasticsearch's, and throughput at the "
+        "highest connection count.",
         "",
         "| mix | vs tolerance off: service CPU | Elasticsearch CPU | req/s |",
         "| --- | ---: | ---: | ---: |",

@@ -84,60 +84,51 @@ def tolerant_text(query: str, tolerance: Tolerance) -> TolerantText | None:
         return None
     words = list(_words(query))
     last = words[-1] if words and words[-1].end == len(query.rstrip()) else None
-    pieces: list[str] = []
-    highlighted: list[str] = []
-    position = 0
-    fuzzy = 0
+    relaxed: list[str] = []  # the tolerant text, piece by piece
+    completed: list[str] = []  # the same without the typo'd forms
+    position = fuzzy = 0
     prefixed = short_prefix = False
     for word in words:
         between = _escaped(query[position : word.start])
-        pieces.append(between)
-        highlighted.append(between)
+        relaxed.append(between)
+        completed.append(between)
         written = query[word.start : word.end]
         position = word.end
-        if not word.relaxable:
-            pieces.append(_escaped(written))
-            highlighted.append(_escaped(written))
-            continue
-        runs = [(match.start(), match.group()) for match in _RUN.finditer(written)]
-        relaxed: list[str] = []
-        plain: list[str] = []
-        changed = False
-        for number, (_, run) in enumerate(runs):
+        runs = _RUN.findall(written) if word.relaxable else []
+        relaxed_runs: list[str] = []
+        completed_runs: list[str] = []
+        for number, run in enumerate(runs):
             typos = tolerance.typos_for(run) if fuzzy < MAX_RELAXED_WORDS else 0
             # `disk_u` completes as `disk u*`: the word's other parts narrow what a short last part finds.
-            long_enough = sum(len(part) for _, part in runs) >= MIN_PREFIX_LETTERS
+            long_enough = sum(map(len, runs)) >= MIN_PREFIX_LETTERS
             typed = tolerance.prefix and word is last and number == len(runs) - 1 and long_enough
             forms = ([f"{run}*"] if typed else []) + ([f"{run}~{typos}"] if typos else [])
             fuzzy += bool(typos)
             prefixed = prefixed or typed
             short_prefix = short_prefix or (typed and len(run) < MIN_PREFIX_LETTERS)
-            changed = changed or bool(forms)
             # The word being typed may be cut short or misspelt (or both, in two forms: either may match).
-            relaxed.append(" | ".join(forms) if len(forms) < 2 else f"({forms[0]} | {forms[1]})")
-            if not forms:
-                relaxed[-1] = run
-            plain.append(f"{run}*" if typed else run)
-        if not changed:
-            pieces.append(_escaped(written))
-            highlighted.append(_escaped(written))
-        elif len(runs) == 1 and runs[0][1] == written:
-            pieces.append(relaxed[0])
-            highlighted.append(plain[0])
+            relaxed_runs.append(f"({forms[0]} | {forms[1]})" if len(forms) == 2 else forms[0] if forms else run)
+            completed_runs.append(f"{run}*" if typed else run)
+        if relaxed_runs == runs:  # nothing relaxed: as written
+            relaxed.append(_escaped(written))
+            completed.append(_escaped(written))
+        elif runs == [written]:
+            relaxed.append(relaxed_runs[0])
+            completed.append(completed_runs[0])
         else:
             # `json.dumsp` → `(json dumsp~1)`: a group, so that an operator before the word applies to it whole.
-            pieces.append("(" + " ".join(relaxed) + ")")
-            highlighted.append("(" + " ".join(plain) + ")")
-    pieces.append(_escaped(query[position:]))
-    highlighted.append(_escaped(query[position:]))
+            relaxed.append("(" + " ".join(relaxed_runs) + ")")
+            completed.append("(" + " ".join(completed_runs) + ")")
+    relaxed.append(_escaped(query[position:]))
+    completed.append(_escaped(query[position:]))
     if not fuzzy and not prefixed:
         return None
     return TolerantText(
-        text="".join(pieces),
+        text="".join(relaxed),
         fuzzy_words=fuzzy,
         prefixed=prefixed,
         short_prefix=short_prefix,
-        completed_text="".join(highlighted),
+        completed_text="".join(completed),
     )
 
 
