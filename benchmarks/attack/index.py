@@ -23,7 +23,7 @@ def ensure_attack_index(documents: int) -> str:
     wildcard and fuzzy terms expand over). Reused when it already holds that many; merged to one segment."""
     index = f"bench-attack-{documents}"
     count = httpx.get(f"{ES_URL}/{index}/_count", auth=AUTH, timeout=30)
-    if count.status_code == 200 and count.json()["count"] == documents:
+    if count.status_code == 200 and count.json()["count"] == documents and _has_demo_fields(index):
         log(f"attack: reusing index {index}")
         return index
     log(f"attack: building index {index} ({documents:,} documents)")
@@ -50,6 +50,17 @@ def ensure_attack_index(documents: int) -> str:
         client.post(f"{ES_URL}/{index}/_forcemerge?max_num_segments=1", timeout=900).raise_for_status()
     commands_run.append(f"POST {ES_URL}/{index}/_forcemerge?max_num_segments=1")
     return index
+
+
+def _has_demo_fields(index: str) -> bool:
+    """Whether the index has the demo mapping's fields, each of its type: one built before the demo mapping changed
+    would fail the service's start-up check of SEARCH_FIELDS."""
+    answer = httpx.get(f"{ES_URL}/{index}/_mapping", auth=AUTH, timeout=30)
+    if answer.status_code != 200:
+        return False
+    properties = next(iter(answer.json().values()))["mappings"].get("properties", {})
+    wanted = {name: field.get("type") for name, field in DEMO_MAPPING["properties"].items()}
+    return {name: field.get("type") for name, field in properties.items()} == wanted
 
 
 def _bulk(client: httpx.Client, index: str, lines: list[str]) -> None:
