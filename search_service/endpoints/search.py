@@ -5,26 +5,33 @@ page that found few hits also asks for spelling corrections (query/spelling.py);
 again with typos and the last word completed (query/tolerance.py), and its cursors continue that tolerant search.
 """
 
-import logging
 from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from elasticsearch import ApiError, AsyncElasticsearch, TransportError
+from elasticsearch import AsyncElasticsearch
 from ninja import Query, Router
 
 from search_service import pagination
 from search_service.admission import Refused, admit, admit_if_free, search_cost, spelling_cost, tolerant_cost
 from search_service.cursor_pits import shares_point_in_time
 from search_service.elastic import get_client
+from search_service.endpoints.second_looks import (
+    default_operator,
+    did_you_mean,
+    tolerant_pass_text,
+    total_hits,
+    wants_did_you_mean,
+    wants_tolerant_pass,
+)
 from search_service.faults import ElasticsearchAnswerMalformed
 from search_service.keys.auth import SEARCH_AUTH, caller_identity
 from search_service.mapping.loaded import index_fields
 from search_service.metrics.series import TOLERANT_SEARCHES
 from search_service.outcome import note_outcome, note_queue_wait
 from search_service.parameters import InvalidParameter, known_parameters, refuse_unknown_parameters
-from search_service.query.body import Operator, build_search_body
+from search_service.query.body import build_search_body
 from search_service.query.cursor import Cursor, read_cursor, search_digest, write_cursor
 from search_service.query.facets import selected_values
 from search_service.query.filter_values import FilterValueError, type_filters
@@ -33,14 +40,12 @@ from search_service.query.policy import CheckedQuery, QueryCost, check_query, po
 from search_service.query.response import search_response
 from search_service.query.simple import check_simple_query
 from search_service.query.sorting import SortKey
-from search_service.query.spelling import build_spelling_body, found_at_most, spelling_suggestions
 from search_service.query.stats import STATS_COST_IN_BUCKETS, check_stats_types
-from search_service.query.tolerance import Tolerance, TolerantText, most_typos, tolerant_text
+from search_service.query.tolerance import TolerantText
 from search_service.renderers import render_json
 from search_service.schemas import ERRORS, SearchParams, SearchResponse
 from search_service.settings import ServiceSettings
 
-logger = logging.getLogger(__name__)
 router = Router(tags=["search"], auth=SEARCH_AUTH)
 
 
@@ -70,7 +75,7 @@ async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpRespo
         check_stats_types(params.stats, fields, config.search_filter_fields)
     except ValueError as error:
         raise InvalidParameter("stats", str(error)) from None
-    tolerant = _tolerant_text(config, params, checked)
+    tolerant = tolerant_pass_text(config, params, checked)
     digest = search_digest(
         index=config.elasticsearch_index,
         q=checked.text,
@@ -121,7 +126,7 @@ async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpRespo
         note_queue_wait(request, turn.waited)
         exact, next_cursor = await fetch(digest=digest if resumes is None else tolerant_digest, tolerant=resumes)
     result = exact
-    if cursor is None and tolerant is not None and _wants_tolerance(config, exact):
+    if cursor is None and tolerant is not None and wants_tolerant_pass(config, exact):
         try:
             async with admit(
                 config,
@@ -136,17 +141,17 @@ async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpRespo
                 relaxed, relaxed_cursor = await fetch(digest=tolerant_digest, tolerant=tolerant)
             TOLERANT_SEARCHES.labels("ran").inc()
             # Nothing added (the tolerant hits hold the exact ones): the exact answer, its highlights and cursors.
-            if _total(relaxed) != _total(exact):
+            if total_hits(relaxed) != total_hits(exact):
                 result, next_cursor = relaxed, relaxed_cursor
         except Refused:  # the exact hits are an answer; a 429 for the extra pass would not be
             TOLERANT_SEARCHES.labels("skipped").inc()
     # A first page only: whoever follows `next` has had the suggestions already. The call is the caller's work
     # too, priced on its own, and left out when there is no room for it now.
     suggestions: list[str] = []
-    if cursor is None and params.q and _wants_did_you_mean(config, exact, None if result is exact else result):
+    if cursor is None and params.q and wants_did_you_mean(config, exact, None if result is exact else result):
         async with admit_if_free(config, caller, spelling_cost(params.q.split())) as room:
             if room:
-                suggestions = await _did_you_mean(client, config, params.q)
+                suggestions = await did_you_mean(client, config, params.q)
     tolerant_page = result is not exact or resumes is not None
     # Rendered straight from Elasticsearch's answer: running every hit's source through the response
     # schema again cost more than the rest of the view. SearchResponse still documents the shape,
@@ -167,74 +172,6 @@ async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpRespo
     )
     note_outcome(request, total_hits=answer["total"]["value"], took_ms=answer["took_ms"])
     return render_json(answer)
-
-
-def _tolerant_text(config: ServiceSettings, params: SearchParams, checked: CheckedQuery) -> TolerantText | None:
-    """The tolerant pass's text for a `mode=simple` query that has words to relax; None otherwise."""
-    if params.mode != "simple" or not checked.text or config.search_typo_threshold == 0:
-        return None
-    tolerance = Tolerance(
-        most_typos=most_typos(params.typos or config.search_typos),
-        prefix=config.search_prefix if params.prefix is None else params.prefix,
-        min_letters_one_typo=config.search_typo_min_1,
-        min_letters_two_typos=config.search_typo_min_2,
-    )
-    return tolerant_text(checked.text, tolerance)
-
-
-def _wants_tolerance(config: ServiceSettings, result: Any) -> bool:
-    """Whether the search as written found fewer than SEARCH_TYPO_THRESHOLD hits (a search cut short is not
-    searched again: its cluster is struggling)."""
-    return found_at_most(result, config.search_typo_threshold - 1)
-
-
-def _default_operator(config: ServiceSettings) -> Operator | None:
-    operator = config.search_default_operator
-    return None if operator == "auto" else operator
-
-
-def _wants_did_you_mean(config: ServiceSettings, exact: Any, tolerant: Any | None) -> bool:
-    """Whether the search as written found at most SEARCH_DID_YOU_MEAN_BELOW hits (-1: never ask), or its
-    tolerant pass found SEARCH_DID_YOU_MEAN_RATIO times as many: a sign that a word is misspelt, known without
-    another request (a typo that made it into a few documents finds those)."""
-    below = config.search_did_you_mean_below
-    if below < 0:
-        return False
-    if found_at_most(exact, below):
-        return True
-    if tolerant is None or not found_at_most(exact, config.search_typo_threshold):
-        return False
-    # The exact count is exact (it was below the threshold); the tolerant one may be a lower bound, which is enough.
-    exact_hits, tolerant_hits = _total(exact), _total(tolerant)  # malformed: None here, a 502 once rendered
-    return (
-        exact_hits is not None
-        and tolerant_hits is not None
-        and tolerant_hits >= config.search_did_you_mean_ratio * max(exact_hits, 1)
-    )
-
-
-def _total(result: Any) -> int | None:
-    hits = result.get("hits") if isinstance(result, dict) else None
-    total = hits.get("total") if isinstance(hits, dict) else None
-    value = total.get("value") if isinstance(total, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-async def _did_you_mean(client: AsyncElasticsearch, config: ServiceSettings, query: str) -> list[str]:
-    """Corrections of `query`."""
-    body = build_spelling_body(query, config.search_fields, timeout_seconds=config.search_timeout)
-    if body is None:
-        return []
-    try:
-        # The hits are ready: an extra that fails or is slow must not cost the caller them, nor more than the
-        # search's own time limit of waiting.
-        answer = await client.options(request_timeout=config.search_timeout).search(
-            index=config.elasticsearch_index, body=body
-        )
-    except (ApiError, TransportError) as error:
-        logger.warning("No did-you-mean suggestions, the call failed: %s", error)
-        return []
-    return spelling_suggestions(query, answer.body, min_ratio=config.search_did_you_mean_ratio)
 
 
 async def _fetch_page(
@@ -277,7 +214,7 @@ async def _fetch_page(
         sort_casts=sort_casts,
         track_total_hits=config.search_track_total_hits,
         rank_field=config.search_rank_field if params.rank == "custom" else "",
-        operator=_default_operator(config),
+        operator=default_operator(config),
         tolerant=tolerant,
     )
     keep_alive = config.search_cursor_keep_alive
