@@ -167,7 +167,7 @@ def _words(query: str) -> list[_Word]:
             if close < 0:
                 return words
             negate_next = False
-        elif char == "-" and (index == 0 or query[index - 1].isspace() or query[index - 1] in "(|+-"):
+        elif char == "-":  # at the start of a word (one inside a word, `utf-8`, is read with the word)
             negate_next = True
             index += 1
         elif char == "(":

@@ -126,3 +126,53 @@ def test_only_plain_words_are_relaxed_and_the_callers_operators_stay_text(query,
     operators = [match.group(1) for match in _OPERATOR.finditer(found.text)]
     assert operators.count("~") == found.fuzzy_words
     assert operators.count("*") == int(found.prefixed)
+
+
+# The word walker at its edges: exclusions, phrases, escapes and stray operators. (text, typo'd words, completed,
+# completed part shorter than two letters).
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("pyhton -jsno pyhton", ("pyhton~1 -jsno (pyhton* | pyhton~1)", 2, True, False)),
+        ("pyhton|-jsno pyhton", ("pyhton~1|-jsno (pyhton* | pyhton~1)", 2, True, False)),
+        ("-jsno|pyhton", ("-jsno|(pyhton* | pyhton~1)", 1, True, False)),  # `|` ends the exclusion
+        ("pyhton (-jsno pyhton)", ("pyhton~1 (-jsno pyhton~1)", 2, False, False)),  # `)` ends the query's last word
+        ("pyhton-jsno", ("(pyhton~1 (jsno* | jsno~1))", 2, True, False)),  # a hyphen inside a word excludes nothing
+        ("-(jsno) pyhton", ("-(jsno) (pyhton* | pyhton~1)", 1, True, False)),
+        ("-(jsno (pyhton)) pyhton", ("-(jsno (pyhton)) (pyhton* | pyhton~1)", 1, True, False)),  # nested, excluded
+        ("(-jsno) pyhton", ("(-jsno) (pyhton* | pyhton~1)", 1, True, False)),
+        ("+-jsno pyhton", ("+-jsno (pyhton* | pyhton~1)", 1, True, False)),
+        ("jsno | pyhton", ("jsno~1 | (pyhton* | pyhton~1)", 2, True, False)),
+        ('"pyhton" jsno', ('"pyhton" (jsno* | jsno~1)', 1, True, False)),
+        ('"" pyhton', ('"" (pyhton* | pyhton~1)', 1, True, False)),
+        ('"a" "b" pyhton', ('"a" "b" (pyhton* | pyhton~1)', 1, True, False)),
+        ('"a"pyhton', ('"a"(pyhton* | pyhton~1)', 1, True, False)),
+        ('jsno"a b"', ('jsno~1"a b"', 1, False, False)),
+        ('"pyhton jsno" pyhton', ('"pyhton jsno" (pyhton* | pyhton~1)', 1, True, False)),
+        ("x\\\\ pyhton", ("x\\\\ (pyhton* | pyhton~1)", 1, True, False)),  # an escaped backslash, then a word
+        ("pyhton \\jsno", ("pyhton~1 \\jsno", 1, False, False)),  # a word starting with an escape: as written
+        ("jsno \\jsno pyhton", ("jsno~1 \\jsno (pyhton* | pyhton~1)", 2, True, False)),
+        ("pyhton a\\~b", ("pyhton~1 (a b*)", 1, True, True)),
+        ("pyhton )jsno(", ("pyhton~1 )jsno~1(", 2, False, False)),
+        ("pyhto", ("(pyhto* | pyhto~1)", 1, True, False)),
+        ("defaultdic", ("(defaultdic* | defaultdic~2)", 1, True, False)),  # 10 letters: two typos
+        ("abcdefgh +x", ("abcdefgh~2 +x", 1, False, False)),  # exactly SEARCH_TYPO_MIN_2 (8) letters: two
+        ("abcdefg +x", ("abcdefg~1 +x", 1, False, False)),
+        ("ab_c", ("(ab c*)", 0, True, True)),
+        ("a_b", ("(a b*)", 0, True, True)),
+        ("ab", ("ab*", 0, True, False)),  # exactly two letters: completed
+        ("x_", None),  # one letter in all: not completed, nothing else to relax
+        ("-jsno -pyhton", None),
+        ('"a" pyhton "b"', ('"a" pyhton~1 "b"', 1, False, False)),  # a phrase ends at its own closing quote
+        ("(a)-jsno pyhton", ("(a)-jsno (pyhton* | pyhton~1)", 1, True, False)),  # `-` at a word's start excludes
+        ("x\\~y pyhton", ("x\\~y (pyhton* | pyhton~1)", 1, True, False)),  # an escape written stays as written
+        ("aXb pyhton", ("aXb (pyhton* | pyhton~1)", 1, True, False)),
+    ],
+)
+def test_the_word_walker(query, expected):
+    found = tolerant_text(query, AUTO)
+    if expected is None:
+        assert found is None
+        return
+    assert found is not None
+    assert (found.text, found.fuzzy_words, found.prefixed, found.short_prefix) == expected
