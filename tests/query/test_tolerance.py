@@ -167,6 +167,9 @@ def test_only_plain_words_are_relaxed_and_the_callers_operators_stay_text(query,
         ("(a)-jsno pyhton", ("(a)-jsno (pyhton* | pyhton~1)", 1, True, False)),  # `-` at a word's start excludes
         ("x\\~y pyhton", ("x\\~y (pyhton* | pyhton~1)", 1, True, False)),  # an escape written stays as written
         ("aXb pyhton", ("aXb (pyhton* | pyhton~1)", 1, True, False)),
+        ("+x~y pyhton", ("+x\\~y (pyhton* | pyhton~1)", 1, True, False)),  # the caller's ~ stays text
+        ('pyhton "a b', ('pyhton~1 "a b', 1, False, False)),  # after a stray quote, nothing is relaxed
+        ('"a b" pyhton', ('"a b" (pyhton* | pyhton~1)', 1, True, False)),
     ],
 )
 def test_the_word_walker(query, expected):
