@@ -186,7 +186,16 @@ class TreeWriter:
                     "before the first * or ?",
                 )
             return write_term(chars)
-        return _dotted_name(chars) or write_term(chars)
+        parts = _dotted_parts(chars)
+        if parts is None:
+            return write_term(chars)
+        # Written as the writer writes what it reads (`(x)^2`, `(+a +b)`, a lone `+a` bare), so that the text reads
+        # again as itself; each part is a clause of the query, counted as one.
+        for _ in parts:
+            self._count_clause()
+        required = " ".join("+" + write_term([Char(char, escaped=False) for char in part]) for part in parts)
+        either = f"({required})" if len(parts) > 1 else required
+        return f"(({write_term(chars)})^{WHOLE_NAME_BOOST} OR {either})"
 
     def _fuzzy(self, node: Fuzzy) -> str:
         if not isinstance(node.term, Word) or any(is_wildcard(char) for char in read_term(node.term.value)):
@@ -265,13 +274,16 @@ class TreeWriter:
         return format(value.normalize(), "f")
 
 
-def _dotted_name(chars: list[Char]) -> str | None:
-    """A dotted name (`asyncio.sleep`, `os.path.join`) written as one name: the term itself, or all of its parts.
+def _dotted_parts(chars: list[Char]) -> list[str] | None:
+    """The parts of a dotted name (`asyncio.sleep`, `os.path.join`), once each; None when `chars` is not one.
 
     An analyser that splits the name (the demo's `simple` one, on names) makes Lucene join its parts with the
     default operator, OR: `asyncio.sleep` found every document holding `sleep`, and ranked the popular
-    `time.sleep` first. A name means all of its parts; the whole term is kept beside them for the fields whose
-    analyser keeps it one token (`standard`: a docstring's `asyncio.sleep()`). None when `chars` is not one."""
+    `time.sleep` first. A name means all of its parts (TreeWriter._word writes them beside the whole term, for the
+    fields whose analyser keeps it one token: `standard`, a docstring's `asyncio.sleep()`). An escaped dot
+    (`json\\.dumps`) is a literal one: that is how the written text reads again as itself."""
+    if any(char.value == "." and char.escaped for char in chars):
+        return None
     parts = "".join(char.value for char in chars).split(".")
     # Names only (letters, digits, `_`): a version (`1.2.3`) or a number is not one, and `AND` alone would be read
     # as the operator.
@@ -282,5 +294,4 @@ def _dotted_name(chars: list[Char]) -> str | None:
     distinct: dict[str, str] = {}
     for part in parts:
         distinct.setdefault(part.lower(), part)
-    required = " ".join("+" + write_term([Char(char, escaped=False) for char in part]) for part in distinct.values())
-    return f"({write_term(chars)}^{WHOLE_NAME_BOOST} OR ({required}))"
+    return list(distinct.values())

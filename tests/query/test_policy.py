@@ -29,7 +29,7 @@ def refusal(query: str, policy: QueryPolicy = POLICY) -> QueryRefused:
         ('"reader object"', '"reader object"'),
         ('"say \\"hi\\""', '"say \\"hi\\""'),
         ("json/dumps", "json\\/dumps"),  # every non-alphanumeric character is escaped
-        ("json.dumps", "(json\\.dumps^2 OR (+json +dumps))"),  # a dotted name: rewrite._dotted_name
+        ("json.dumps", "((json\\.dumps)^2 OR (+json +dumps))"),  # a dotted name: rewrite._dotted_parts
         ("a\\:b", "a\\:b"),
         ("deserial*", "deserial*"),
         ("du?ps", "du?ps"),

@@ -207,15 +207,17 @@ def test_a_term_expanding_query_is_highlighted_with_its_plain_terms(query, highl
 @pytest.mark.parametrize(
     ("query", "text"),
     [
-        # A dotted name: the term itself, or all of its parts (rewrite._dotted_name says why).
-        ("asyncio.sleep", "(asyncio\\.sleep^2 OR (+asyncio +sleep))"),
-        ("os.path.join json", "((os\\.path\\.join^2 OR (+os +path +join)) json)"),
-        ("asyncio.wait_for", "(asyncio\\.wait\\_for^2 OR (+asyncio +wait\\_for))"),
-        ("title:json.dumps", "title:(json\\.dumps^2 OR (+json +dumps))"),
-        ("json.dumps^2", "((json\\.dumps^2 OR (+json +dumps)))^2"),
-        ("py3.json", "(py3\\.json^2 OR (+py3 +json))"),
-        ("zipfile.ZipFile", "(zipfile\\.ZipFile^2 OR (+zipfile))"),  # a part once, whatever its case
-        ("a.b.A.c", "(a\\.b\\.A\\.c^2 OR (+a +b +c))"),
+        # A dotted name: the term itself, or all of its parts (rewrite._dotted_parts says why), written as the
+        # writer writes what it reads, so that the text reads again as itself.
+        ("asyncio.sleep", "((asyncio\\.sleep)^2 OR (+asyncio +sleep))"),
+        ("os.path.join json", "(((os\\.path\\.join)^2 OR (+os +path +join)) json)"),
+        ("asyncio.wait_for", "((asyncio\\.wait\\_for)^2 OR (+asyncio +wait\\_for))"),
+        ("title:json.dumps", "title:((json\\.dumps)^2 OR (+json +dumps))"),
+        ("json.dumps^2", "(((json\\.dumps)^2 OR (+json +dumps)))^2"),
+        ("-json.dumps", "-((json\\.dumps)^2 OR (+json +dumps))"),
+        ("py3.json", "((py3\\.json)^2 OR (+py3 +json))"),
+        ("zipfile.ZipFile", "((zipfile\\.ZipFile)^2 OR +zipfile)"),  # a part once, whatever its case
+        ("a.b.A.c", "((a\\.b\\.A\\.c)^2 OR (+a +b +c))"),
         # Not names: left as one term.
         ("v1.2.3", "v1\\.2\\.3"),
         ("3.14", "3\\.14"),
@@ -226,9 +228,14 @@ def test_a_term_expanding_query_is_highlighted_with_its_plain_terms(query, highl
         ("json.du*", "json\\.du*"),  # a wildcard: priced as one, written as one
         ("json.dumps~1", "json\\.dumps~1"),
         ('"json.dumps"', '"json.dumps"'),
-        ("json\\.dumps", "(json\\.dumps^2 OR (+json +dumps))"),  # escaped or not, the same name
+        ("json\\.dumps", "json\\.dumps"),  # an escaped dot is a literal one: how the written text reads again
         ("json\\:dumps", "json\\:dumps"),
     ],
 )
 def test_a_dotted_name_means_all_of_its_parts(query, text):
     assert check_query(query, POLICY).text == text
+
+
+def test_each_part_of_a_dotted_name_is_a_clause():
+    assert check_query("asyncio.sleep", POLICY).cost.clauses == 3
+    assert refusal("a.b " * 11, POLICY)[0] == "too_many_clauses"  # 33 clauses of 32
