@@ -188,6 +188,17 @@ def test_the_concurrency_floor_cannot_be_above_the_ceiling(env):
         load_settings()
 
 
+def test_two_typos_need_more_letters_than_one(env):
+    env.setenv("SEARCH_TYPO_MIN_1", "5")
+    env.setenv("SEARCH_TYPO_MIN_2", "5")
+
+    with pytest.raises(ImproperlyConfigured, match=r"SEARCH_TYPO_MIN_2 \(5\) must be above SEARCH_TYPO_MIN_1 \(5\)"):
+        load_settings()
+    env.setenv("SEARCH_TYPOS", "3")
+    with pytest.raises(ImproperlyConfigured, match="SEARCH_TYPOS"):
+        load_settings()
+
+
 def test_search_timeout_must_leave_room_for_partial_results(env):
     env.setenv("SEARCH_TIMEOUT", "5")
 
