@@ -2,6 +2,7 @@
 (tests/products.py): each answer compared with what /search answers for the same search, the field policy held on
 every parameter that names a field, one `_msearch` per call counted at a proxy, and errors in Algolia's shape."""
 
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -303,7 +304,7 @@ async def test_a_body_past_the_bound_or_without_a_length_is_refused_before_it_is
     assert too_large.status_code == 413
     assert too_large.json()["status"] == 413
 
-    async def chunks():
+    async def chunks() -> AsyncIterator[bytes]:
         yield b'{"requests": []}'
 
     chunked = await api.post("/1/indexes/*/queries", content=chunks())
