@@ -328,3 +328,17 @@ async def test_cors_lets_a_front_end_post_with_algolias_headers(api, configure, 
     assert preflight.status_code == 200
     assert "POST" in preflight.headers["access-control-allow-methods"]
     assert "x-algolia-api-key" in preflight.headers["access-control-allow-headers"]
+
+
+async def test_a_url_of_too_many_parameters_is_a_400_in_our_words(api, configure):
+    index = configure()
+    crowded = "&".join(f"a{n}=1" for n in range(1_200))
+    body = orjson.dumps({"requests": [{"indexName": index}]})
+    response = await api.post(f"/1/indexes/*/queries?{crowded}", content=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == "too_many_parameters"
+    assert response.json()["status"] == 400
+    # With a key that is not valid, the key is what is refused first: in our words too.
+    bad_key = await api.post(f"/1/indexes/*/queries?{crowded}", content=body, headers={"X-Algolia-API-Key": "ssk_bad"})
+    assert bad_key.status_code == 401
+    assert bad_key.json()["error"] == "unauthorized"

@@ -123,6 +123,7 @@ async def facet_values(request: HttpRequest, index_name: str, facet_name: str) -
 def _json_body(request: HttpRequest) -> dict[str, Any]:
     """The body as JSON, whatever the Content-Type says: the clients send `application/x-www-form-urlencoded` or
     `text/plain` from a browser, so that it asks no CORS preflight."""
+    request.GET  # noqa: B018 - read first: a query string of too many parameters is a 400 (errors.py) like /search's
     try:
         payload = orjson.loads(request.body or b"{}")
     except orjson.JSONDecodeError:

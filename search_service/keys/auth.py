@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import TooManyFieldsSent
 from django.http import HttpRequest
 from ninja.security import APIKeyHeader, HttpBearer
 from pydantic import SecretStr
@@ -44,7 +45,12 @@ async def request_key(request: HttpRequest) -> VerifiedKey | None:
 def request_presented_key(request: HttpRequest) -> str | None:
     """The key a request carries (keys/format.py); in the query string only on the InstantSearch paths, whose
     clients send it there from a browser (a key in any other URL would be one more place it is written down)."""
-    query = request.GET if request.path.startswith(INSTANTSEARCH_PATHS) else None
+    query = None
+    if request.path.startswith(INSTANTSEARCH_PATHS):
+        try:
+            query = request.GET
+        except TooManyFieldsSent:  # the view answers it (400 too_many_parameters), in our words
+            query = None
     return presented_key(request.headers, query)
 
 
