@@ -342,3 +342,15 @@ async def test_a_url_of_too_many_parameters_is_a_400_in_our_words(api, configure
     bad_key = await api.post(f"/1/indexes/*/queries?{crowded}", content=body, headers={"X-Algolia-API-Key": "ssk_bad"})
     assert bad_key.status_code == 401
     assert bad_key.json()["error"] == "unauthorized"
+
+
+async def test_browsing_is_ranked_as_on_search_and_a_range_field_has_its_bounds(api, configure):
+    index = configure()
+    params = v4(query="", hitsPerPage=8, facets=["brand", "price"])
+    [result] = (await queries(api, {"indexName": index, "params": params})).json()["results"]
+    expected = await search(api, size=8, stats="price")
+    assert [hit["objectID"] for hit in result["hits"]] == [hit["id"] for hit in expected["hits"]]
+    # InstantSearch reads facets_stats only for a field `facets` has: a range slider's field is there, empty.
+    assert result["facets"]["price"] == {}
+    assert result["facets_stats"]["price"]["min"] == expected["stats"]["price"]["min"]
+    assert result["facets_stats"]["price"]["max"] == expected["stats"]["price"]["max"]

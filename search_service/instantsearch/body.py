@@ -121,6 +121,10 @@ def search_body(
     params = plan.params
     if plan.facet is not None:
         return facet_search_body(plan, fields=fields, timeout_seconds=timeout_seconds, operator=operator)
+    sort = plan.sort
+    if not plan.checked.text and not sort and rank_field:
+        # Browsing has no relevance to rank by: the rank field orders it, best first, as on /search.
+        sort = [SortKey(rank_field.removeprefix("-"), descending=not rank_field.startswith("-"))]
     body = build_search_body(
         query=plan.checked.text,
         mode="simple",
@@ -132,10 +136,10 @@ def search_body(
         facets=plan.count_facets,
         facet_size=params.max_values_per_facet,
         stats=plan.stats_facets,
-        sort=plan.sort,
+        sort=sort,
         sort_casts=sort_casts,
         track_total_hits=track_total_hits,
-        rank_field=rank_field if not plan.sort else "",
+        rank_field=rank_field if not sort else "",
         operator=operator,
         tolerant=tolerant,
     )

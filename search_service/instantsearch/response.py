@@ -55,6 +55,10 @@ def search_result(answer: Any, plan: Plan, *, types: Mapping[str, str]) -> dict[
             for name, buckets in shaped["facets"].items()
         }
         result["facets_stats"] = _facet_stats(answer.get("aggregations"), plan.stats_facets, types)
+        # InstantSearch's helper reads a field's facets_stats only for a field that `facets` has (a range slider's
+        # bounds): a numeric field with stats but no counts is there, without values.
+        for name in result["facets_stats"]:
+            result["facets"].setdefault(name, {})
     return result
 
 
