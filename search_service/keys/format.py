@@ -64,9 +64,10 @@ def presented_key(headers: Mapping[str, str], query: Mapping[str, str] | None = 
     scheme, _, credential = headers.get("Authorization", "").partition(" ")
     if scheme.lower() == AUTHORIZATION_SCHEME:
         return credential.strip()
-    # Algolia's clients always send a key: an empty one is none (a front end of a service without keys).
-    key = headers.get("X-Algolia-API-Key") or (query or {}).get(ALGOLIA_KEY_PARAMETER)
-    return key.strip() or None if key is not None else None
+    # Algolia's clients must be given a key: one that is not a key of ours (empty, `unused`) is a placeholder, no
+    # key, so that a front end of a service without keys works; one that looks like ours is checked as any other.
+    key = (headers.get("X-Algolia-API-Key") or (query or {}).get(ALGOLIA_KEY_PARAMETER) or "").strip()
+    return key if key.startswith(LABEL) else None
 
 
 def check_rate_limit(spec: str) -> str:
