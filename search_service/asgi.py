@@ -31,6 +31,10 @@ BODY_NOT_ALLOWED = (
     b'{"error":"body_not_allowed","detail":"this API takes no request body: '
     b'send no Content-Length (or 0) and no Transfer-Encoding"}'
 )
+BODY_TIMED_OUT = (
+    b'{"error":"request_timeout","detail":"the request body did not arrive in time",'
+    b'"message":"the request body did not arrive in time","status":408}'
+)
 BODY_TOO_LARGE = (
     b'{"error":"request_too_large","detail":"the body must have a Content-Length of at most %d bytes",'
     b'"message":"the body must have a Content-Length of at most %d bytes","status":413}'
@@ -119,8 +123,16 @@ class SearchASGIHandler(ASGIHandler):
             await self.refuse_body(scope, send, refusal)
             return
         try:
-            body_file = await self.read_body(receive)
+            # The head had HEADER_READ_TIMEOUT to arrive (protocol.py); a body (InstantSearch's POSTs) has as long
+            # again: a client that announces one and trickles it must not hold its connection for good.
+            async with asyncio.timeout(
+                settings.SEARCH.header_read_timeout if announces_body(scope["headers"]) else None
+            ):
+                body_file = await self.read_body(receive)
         except RequestAborted:
+            return
+        except TimeoutError:
+            await self.refuse_body(scope, send, BODY_TIMED_OUT, status=408)
             return
         config = settings.SEARCH
         if not passes_door(config, scope):
@@ -184,16 +196,17 @@ class SearchASGIHandler(ASGIHandler):
             record_unseen(scope, [], 403, began)
             await send({"type": "websocket.close", "code": 1008})
 
-    async def refuse_body(self, scope: Any, send: Any, refusal: bytes) -> None:
-        """413, and the connection closed, so the server stops reading what the client still sends."""
+    async def refuse_body(self, scope: Any, send: Any, refusal: bytes, status: int = 413) -> None:
+        """413 (or 408 for a body too slow), and the connection closed, so the server stops reading what the
+        client still sends."""
         headers = [
             (b"content-type", b"application/json"),
             (b"content-length", b"%d" % len(refusal)),
             (b"connection", b"close"),
         ]
-        record_unseen(scope, headers, 413, time.perf_counter())
+        record_unseen(scope, headers, status, time.perf_counter())
         with contextlib.suppress(asyncio.CancelledError):  # the client left while we were sending
-            await send({"type": "http.response.start", "status": 413, "headers": headers})
+            await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": refusal})
 
     async def respond_unless_disconnected(self, request: HttpRequest, receive: Any) -> HttpResponseBase | None:

@@ -17,6 +17,7 @@ class RecordingProxy:
         parts = urlsplit(upstream)
         self.upstream = (parts.hostname or "127.0.0.1", parts.port or 9200)
         self.requests: list[str] = []  # "POST /_msearch", in the order they arrived
+        self.targets: list[str] = []  # the same with their query strings
         self.port = 0
         self._loop = asyncio.new_event_loop()
         self._started = threading.Event()
@@ -67,6 +68,7 @@ class RecordingProxy:
                 )
                 body = await client_reader.readexactly(length) if length else b""
                 self.requests.append(f"{method} {path.partition('?')[0]}")
+                self.targets.append(f"{method} {path}")
                 upstream_writer.write(head + body)
                 await upstream_writer.drain()
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError, ValueError):

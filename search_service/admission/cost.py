@@ -51,6 +51,9 @@ class Cost:
     units: float
     # Which lane: the costliest single search's units, for searches sent together (batch_cost); else `units`.
     lane_units: float | None = None
+    # Searches sent together: how many of them are expensive, each a turn of the expensive lane and a hit of its
+    # rate limit (gate.py), as if sent one by one.
+    expensive_searches: int = 0
 
     @property
     def expensive(self) -> bool:
@@ -101,8 +104,13 @@ def spelling_cost(words: list[str]) -> Cost:
 def batch_cost(costs: list[Cost]) -> Cost:
     """Searches sent as one `_msearch` (the InstantSearch protocol): charged their sum; each runs as its own search
     on Elasticsearch, so the lane is the costliest one's (a page's four ordinary facet searches are not one
-    expensive query, and taking the expensive lane's few turns would refuse honest pages)."""
-    return Cost(round(sum(cost.units for cost in costs), 2), lane_units=max(cost.units for cost in costs))
+    expensive query, and taking the expensive lane's few turns would refuse honest pages), and each expensive one
+    takes its own turn there (32 expensive searches in one call are 32 expensive queries, not one)."""
+    return Cost(
+        round(sum(cost.units for cost in costs), 2),
+        lane_units=max(cost.units for cost in costs),
+        expensive_searches=sum(1 for cost in costs if cost.expensive),
+    )
 
 
 def facet_search_cost(search: Cost) -> Cost:

@@ -94,8 +94,10 @@ def _lanes(admission: Admission) -> dict[str, FairScheduler]:
 
 
 def _lane(admission: Admission, cost: Cost) -> tuple[FairScheduler, float]:
-    # In the lane every request is one turn: its cost already put it there.
-    return (admission.expensive, 1.0) if cost.expensive else (admission.ordinary, cost.units)
+    # In the lane every expensive search is one turn: its cost already put it there. Searches sent together take
+    # theirs at once (batch_cost), so that two calls never each hold some of the turns they wait for.
+    turns = float(max(1, cost.expensive_searches))
+    return (admission.expensive, turns) if cost.expensive else (admission.ordinary, cost.units)
 
 
 @asynccontextmanager
@@ -109,7 +111,8 @@ async def admit(config: ServiceSettings, caller: str, cost: Cost) -> AsyncIterat
     scheduler, units = _lane(admission, cost)
     try:
         if cost.expensive:
-            await admission.expensive_requests.hit(caller)
+            for _ in range(max(1, cost.expensive_searches)):
+                await admission.expensive_requests.hit(caller)
         ticket = await scheduler.acquire(caller, units)
     except Refused as refused:
         observe_refusal(refused.code)

@@ -66,6 +66,10 @@ router = Router(tags=["instantsearch"], auth=SEARCH_AUTH)
 
 # One call's searches: InstantSearch sends one for the hits and one per refined disjunctive facet.
 MAX_REQUESTS = 32
+# The most work one call may ask for, in units of an ordinary search (admission/cost.py): a page of InstantSearch
+# with four facets of 20 values and three refined lists asks ~15. Past it, Elasticsearch runs the call's searches
+# a few at a time for longer than ELASTICSEARCH_REQUEST_TIMEOUT (32 searches of 16 words and 100 hits: a 504).
+MAX_CALL_UNITS = 64
 # What a request's fields other than its parameters may be.
 REQUEST_FIELDS = frozenset({"indexName", "type", "facet"})
 FACET_TYPES = ("keyword", "constant_keyword", "wildcard")  # a facet value search matches text values
@@ -302,11 +306,17 @@ async def _run(
         sort_casts=fields.sort_casts,
         operator=default_operator(config),
     )
-    bodies = [build(plan) for plan in plans]
     costs = [_cost(plan, fields) for plan in plans]
-    async with admit(config, caller, batch_cost(costs)) as turn:
+    cost = batch_cost(costs)
+    if cost.units > MAX_CALL_UNITS:
+        raise AlgoliaRequestError(
+            f"this call asks for {cost.units:g} units of work, more than the {MAX_CALL_UNITS} one call may: send "
+            "fewer requests, or smaller ones (fewer hits, facet values or words)"
+        )
+    bodies = [build(plan) for plan in plans]
+    async with admit(config, caller, cost) as turn:
         note_queue_wait(request, turn.waited)
-        answers = await _msearch(client, config, plans, bodies)
+        answers = await _msearch(client, config, plans, bodies, expensive=cost.expensive)
     again = [
         n
         for n, plan in enumerate(plans)
@@ -326,12 +336,14 @@ async def _run(
                 )
             )
         try:
-            async with admit(config, caller, batch_cost(relaxed_costs)):
+            relaxed_cost = batch_cost(relaxed_costs)
+            async with admit(config, caller, relaxed_cost):
                 relaxed = await _msearch(
                     client,
                     config,
                     [plans[n] for n in again],
                     [build(plans[n], tolerant=plans[n].tolerant) for n in again],
+                    expensive=relaxed_cost.expensive,
                 )
             TOLERANT_SEARCHES.labels("ran").inc(len(again))
             for n, answer in zip(again, relaxed, strict=True):
@@ -365,15 +377,22 @@ def _found_fewer(answer: Any, threshold: int) -> bool:
 
 
 async def _msearch(
-    client: AsyncElasticsearch, config: ServiceSettings, plans: list[Plan], bodies: list[dict[str, Any]]
+    client: AsyncElasticsearch,
+    config: ServiceSettings,
+    plans: list[Plan],
+    bodies: list[dict[str, Any]],
+    *,
+    expensive: bool = False,
 ) -> list[Any]:
-    """Elasticsearch's answer to each body, in order; a search it refused raises as a refused `_search` would."""
+    """Elasticsearch's answer to each body, in order; a search it refused raises as a refused `_search` would.
+    `expensive`: the call took expensive turns, and runs no more searches at once than the lane allows."""
     searches: list[dict[str, Any]] = []
     for plan, body in zip(plans, bodies, strict=True):
         # The same shard copies for the same search, so that ties keep one order from page to page.
         preference = search_digest(index=config.elasticsearch_index, q=plan.checked.text, filter=plan.params_text)
         searches.extend(({"index": config.elasticsearch_index, "preference": preference}, body))
-    answer = await client.msearch(searches=searches)
+    concurrency = config.search_expensive_concurrency if expensive else None
+    answer = await client.msearch(searches=searches, max_concurrent_searches=concurrency)
     responses = answer.body.get("responses") if isinstance(answer.body, dict) else None
     if not isinstance(responses, list) or len(responses) != len(plans):
         raise ElasticsearchAnswerMalformed("the multi-search answer does not have one response per search")

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from pydantic.alias_generators import to_camel
 
 from search_service.instantsearch.errors import AlgoliaRequestError
-from search_service.query.body import MAX_QUERY_LENGTH
+from search_service.query.body import MAX_QUERY_LENGTH, MAX_RESULT_WINDOW
 
 # The InstantSearch endpoints are POSTs: their body is read whole, so it is bounded before it is (asgi.py). A
 # page's call holds a request per refined facet, each well under 2 KB.
@@ -72,7 +72,7 @@ class AlgoliaParams(BaseModel):
     model_config = ConfigDict(extra="forbid", alias_generator=to_camel, frozen=True)
 
     query: Annotated[str, StringConstraints(max_length=MAX_QUERY_LENGTH)] = ""
-    page: int = Field(0, ge=0)
+    page: int = Field(0, ge=0, le=MAX_RESULT_WINDOW)  # bounded whatever hitsPerPage is: the answer echoes it
     hits_per_page: int = Field(DEFAULT_HITS_PER_PAGE, ge=0)
     facets: list[Name] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
     max_values_per_facet: int = Field(DEFAULT_VALUES_PER_FACET, ge=1)
