@@ -26,6 +26,16 @@ from typing import Protocol
 
 from search_service.admission.callers import Refused
 
+# Units are fractions (cost.py), and floating-point sums do not return exactly to zero: 5.9 added and taken three
+# times leaves 1.8e-15 in flight, and a lane that is never empty again never admits work larger than its limit
+# (a call of InstantSearch's searches: it wedged the queue for good). Below this, nothing is in flight.
+SETTLED = 1e-6
+
+
+def _settled(units: float) -> float:
+    return 0.0 if units < SETTLED else units
+
+
 # How much room over the limit a caller with nothing in flight may take (`overcommit`, for the door and the
 # ordinary lane): the light client beside a heavy one then does not wait for a turn at all.
 NEWCOMER_HEADROOM = 0.25
@@ -119,6 +129,7 @@ class FairScheduler:
                 waiter.future.cancel()  # left in the heap; _dispatch skips it
                 self._unqueue(state, units)
                 self._forget_if_idle(caller, state)
+                self._dispatch()  # it may have been the head that the ones behind it waited for
             if isinstance(error, TimeoutError):
                 raise self._refuse(f"no turn within {self.wait:g} s") from None
             raise
@@ -136,10 +147,10 @@ class FairScheduler:
     def release(self, ticket: Ticket, *, ok: bool, waited_inside: float = 0.0) -> None:
         """The work of `ticket` is done; `ok` when it succeeded (its latency is then a sample, less `waited_inside`:
         time spent waiting in another queue, which says nothing about this one's capacity)."""
-        self.in_flight = max(0.0, self.in_flight - ticket.units)
+        self.in_flight = _settled(self.in_flight - ticket.units)
         state = self._callers.get(ticket.caller)
         if state is not None:
-            state.in_flight = max(0.0, state.in_flight - ticket.units)
+            state.in_flight = _settled(state.in_flight - ticket.units)
             self._forget_if_idle(ticket.caller, state)
         if ok:
             now = self.clock()
@@ -185,7 +196,7 @@ class FairScheduler:
     def _unqueue(self, state: _Caller, units: float) -> None:
         state.waiting -= 1
         self.queued -= 1
-        self._queued_units = max(0.0, self._queued_units - units)
+        self._queued_units = _settled(self._queued_units - units)
 
     def _forget_if_idle(self, caller: str, state: _Caller) -> None:
         if state.in_flight <= 0 and state.waiting <= 0:

@@ -192,3 +192,33 @@ async def test_a_turn_that_comes_as_the_waiter_goes_away_is_given_back_unmeasure
     assert set(fair._callers) == {"c"}
     fair.release(after.result(), ok=True)
     assert (fair.in_flight, fair.queued, fair._callers) == (0, 0, {})
+
+
+async def test_fractional_units_leave_nothing_in_flight_and_work_larger_than_the_limit_runs_in_an_empty_lane():
+    """Found under InstantSearch's load: 5.9 added and taken three times left 1.8e-15 in flight, so the lane was
+    never empty again, work larger than its limit never ran, and every search behind it timed out, for good."""
+    fair, capacity, _ = scheduler(30)
+    tickets = [await fair.acquire(caller, 5.9) for caller in ("a", "b", "c")]
+    for ticket in tickets:
+        fair.release(ticket, ok=True)
+    assert (fair.in_flight, fair._callers) == (0.0, {})
+
+    capacity.limit = 14.45  # the latency brought it down meanwhile
+    big = await asyncio.wait_for(fair.acquire("d", 20.9), 1)  # an empty lane takes it, whatever its size
+    assert fair.in_flight == 20.9
+    fair.release(big, ok=False)
+    assert fair.in_flight == 0.0
+
+
+async def test_when_the_head_of_the_queue_gives_up_the_work_behind_it_that_fits_runs():
+    fair, _, _ = scheduler(4, queue=100)
+    running = await fair.acquire("a", 3)
+    head = await waiting(fair, "b", 4)  # waits for the whole lane
+    behind = await waiting(fair, "b", 1)  # fits beside `a`, but is queued behind the head
+    assert not behind.done()
+    head.cancel()
+    await settle()
+    assert behind.done()
+    fair.release(running, ok=True)
+    fair.release(behind.result(), ok=True)
+    assert fair.in_flight == 0.0

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from search_service.admission import Cost, Refused, admission_for, admit, admit_if_free
+from search_service.admission import Cost, Refused, admission_for, admit, admit_if_free, batch_cost
 from search_service.admission import gate as gate_module
 from search_service.admission.cost import EXPENSIVE_UNITS
 from search_service.admission.fair_queue import NEWCOMER_HEADROOM
@@ -141,6 +141,34 @@ async def test_expensive_work_takes_one_turn_of_the_expensive_lane():
         third.cancel()
 
     assert made.expensive.in_flight == 0
+
+
+async def test_searches_sent_together_take_a_turn_per_expensive_one_at_once_and_ordinary_ones_ride_along():
+    config, made, _ = admission(search_expensive_concurrency=3)
+    ordinary_batch = batch_cost([ORDINARY, ORDINARY, ORDINARY, ORDINARY])  # 10 units: past the line, yet ordinary
+    assert ordinary_batch.units >= EXPENSIVE_UNITS
+    async with admit(config, "a", ordinary_batch) as turn:
+        assert turn.units == ordinary_batch.units
+        assert (made.ordinary.in_flight, made.expensive.in_flight) == (ordinary_batch.units, 0)
+
+    two_expensive = batch_cost([EXPENSIVE, ORDINARY, EXPENSIVE])
+    async with admit(config, "a", two_expensive) as turn:
+        assert turn.units == 2.0  # a turn per expensive search, taken at once
+        assert (made.expensive.in_flight, made.ordinary.in_flight) == (2, 0)
+        third = asyncio.create_task(bounded(admit(config, "b", batch_cost([EXPENSIVE, EXPENSIVE])).__aenter__()))
+        await settle()
+        assert not third.done()  # 2 + 2 > 3: it waits for the whole of its turns, holding none of them
+        assert made.expensive.in_flight == 2
+        third.cancel()
+    assert made.expensive.in_flight == 0
+
+
+async def test_each_expensive_search_sent_together_counts_against_the_expensive_rate_limit(observed):
+    config, _, _ = admission(search_expensive_rate_limit="2/minute")
+    with pytest.raises(Refused) as raised:
+        async with admit(config, "a", batch_cost([EXPENSIVE, EXPENSIVE, EXPENSIVE])):
+            pass
+    assert raised.value.code == "rate_limited"
 
 
 async def test_past_the_expensive_queue_it_is_refused_and_the_lane_is_left_clean(observed):
