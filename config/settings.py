@@ -4,6 +4,7 @@ import logging
 from pathlib import Path
 
 from search_service.database import database_config
+from search_service.instantsearch.params import MAX_BODY_BYTES
 from search_service.settings import load_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -33,6 +34,7 @@ MIDDLEWARE = [
     "search_service.access_log.access_log_middleware",
     "search_service.metrics.middleware.metrics_middleware",
     "search_service.middleware.security_headers_middleware",
+    "search_service.middleware.instantsearch_errors_middleware",
     "search_service.middleware.allowed_hosts_middleware",
     "corsheaders.middleware.CorsMiddleware",
     "search_service.middleware.rate_limit_middleware",
@@ -44,14 +46,23 @@ MIDDLEWARE = [
 # CORS (django-cors-headers): which browser origins may call the API, and what their scripts may send and read.
 # No credentials (cookies): the API uses none; a page sends its API key as a header, if it must.
 CORS_ALLOWED_ORIGINS = SEARCH.cors_allowed_origins
-CORS_ALLOW_METHODS = ("GET", "OPTIONS")
-CORS_ALLOW_HEADERS = ("accept", "authorization", "x-api-key", "x-request-id")
+# POST and the x-algolia-* headers: InstantSearch's clients (endpoints/instantsearch.py).
+CORS_ALLOW_METHODS = ("GET", "POST", "OPTIONS")
+CORS_ALLOW_HEADERS = (
+    "accept",
+    "authorization",
+    "content-type",
+    "x-api-key",
+    "x-request-id",
+    "x-algolia-api-key",
+    "x-algolia-application-id",
+)
 CORS_EXPOSE_HEADERS = ("Retry-After", "X-Request-ID", "WWW-Authenticate")
 CORS_PREFLIGHT_MAX_AGE = 3600
 
-# Every endpoint is GET. SearchASGIHandler refuses any request that announces a body before reading it;
-# should one get through, reading it (request.body, request.POST) fails too.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 0
+# Every endpoint is GET but InstantSearch's POSTs. SearchASGIHandler refuses any other request that announces a
+# body before reading it, and theirs past MAX_BODY_BYTES; should one get through, reading it fails too.
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
 
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"

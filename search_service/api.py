@@ -12,7 +12,7 @@ from ninja import NinjaAPI
 
 from search_service.credentials import KeysUnavailable, NotAuthenticated
 from search_service.elastic import get_client
-from search_service.endpoints import analytics, documents, health, metrics, search, suggest
+from search_service.endpoints import analytics, documents, health, instantsearch, metrics, search, suggest
 from search_service.errors import register_error_handlers
 from search_service.keys.auth import DOCS_AUTH
 from search_service.mapping.loaded import cached_index_fields, readable_index_fields
@@ -68,5 +68,13 @@ api = SearchAPI(
     docs_decorator=docs_need_a_key,
 )
 register_error_handlers(api)
-for router in (search.router, suggest.router, documents.router, health.router, analytics.router, metrics.router):
+for router in (
+    search.router,
+    suggest.router,
+    documents.router,
+    instantsearch.router,
+    health.router,
+    analytics.router,
+    metrics.router,
+):
     api.add_router("", router)

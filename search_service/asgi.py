@@ -20,6 +20,7 @@ from search_service.admission.callers import Refused, delay_refusal
 from search_service.admission.door import passes_door, through_door
 from search_service.early_answers import WEBSOCKET_DETAIL, WEBSOCKET_NOT_SUPPORTED, record_early_answer
 from search_service.elastic import close_client
+from search_service.instantsearch.params import BODY_PATHS, MAX_BODY_BYTES
 
 # A request allocates a few hundred container objects, nearly all freed by reference counting as it ends.
 # With CPython's default threshold (700) the young generation is collected every couple of requests, mostly
@@ -30,6 +31,10 @@ BODY_NOT_ALLOWED = (
     b'{"error":"body_not_allowed","detail":"this API takes no request body: '
     b'send no Content-Length (or 0) and no Transfer-Encoding"}'
 )
+BODY_TOO_LARGE = (
+    b'{"error":"request_too_large","detail":"the body must have a Content-Length of at most %d bytes",'
+    b'"message":"the body must have a Content-Length of at most %d bytes","status":413}'
+) % (MAX_BODY_BYTES, MAX_BODY_BYTES)
 
 
 def announces_body(headers: Iterable[tuple[bytes, bytes]]) -> bool:
@@ -38,6 +43,18 @@ def announces_body(headers: Iterable[tuple[bytes, bytes]]) -> bool:
         if name == b"transfer-encoding" or (name == b"content-length" and value.strip().lstrip(b"0")):
             return True
     return False
+
+
+def body_refusal(scope: Any) -> bytes | None:
+    """The answer to a request that announces a body, None when its body may be read: a POST to the InstantSearch
+    endpoints with a Content-Length of at most MAX_BODY_BYTES (no chunked body, whose length is unknown until
+    read)."""
+    if scope.get("method") != "POST" or not str(scope.get("path", "")).startswith(BODY_PATHS):
+        return BODY_NOT_ALLOWED
+    lengths = [value for name, value in scope["headers"] if name in (b"content-length", b"transfer-encoding")]
+    if len(lengths) == 1 and lengths[0].strip().isdigit() and int(lengths[0]) <= MAX_BODY_BYTES:
+        return None
+    return BODY_TOO_LARGE
 
 
 class SearchASGIHandler(ASGIHandler):
@@ -50,7 +67,9 @@ class SearchASGIHandler(ASGIHandler):
       session is left unclosed.
     - It refuses a request that announces a body (413 `body_not_allowed`) before reading any of it. Every
       endpoint is GET, and Django reads a whole body before any check, spooling it to a temporary file past
-      FILE_UPLOAD_MAX_MEMORY_SIZE, on any path and for any Host: one POST could write gigabytes to disk.
+      FILE_UPLOAD_MAX_MEMORY_SIZE, on any path and for any Host: one POST could write gigabytes to disk. The
+      InstantSearch endpoints (POST) take a body of a Content-Length of at most MAX_BODY_BYTES, which Django
+      reads into memory (DATA_UPLOAD_MAX_MEMORY_SIZE is the same bound).
     - It runs no sync code in threads. Django wraps each request in a ThreadSensitiveContext (a fresh
       thread per request) and closes each response through `sync_to_async`, so that sync code such as
       the ORM gets a thread of its own. This service has none on the request path: `response.close()`
@@ -96,8 +115,8 @@ class SearchASGIHandler(ASGIHandler):
                 return
 
     async def handle(self, scope: Any, receive: Any, send: Any) -> None:
-        if announces_body(scope["headers"]):
-            await self.refuse_body(scope, send)
+        if announces_body(scope["headers"]) and (refusal := body_refusal(scope)) is not None:
+            await self.refuse_body(scope, send, refusal)
             return
         try:
             body_file = await self.read_body(receive)
@@ -165,17 +184,17 @@ class SearchASGIHandler(ASGIHandler):
             record_unseen(scope, [], 403, began)
             await send({"type": "websocket.close", "code": 1008})
 
-    async def refuse_body(self, scope: Any, send: Any) -> None:
+    async def refuse_body(self, scope: Any, send: Any, refusal: bytes) -> None:
         """413, and the connection closed, so the server stops reading what the client still sends."""
         headers = [
             (b"content-type", b"application/json"),
-            (b"content-length", b"%d" % len(BODY_NOT_ALLOWED)),
+            (b"content-length", b"%d" % len(refusal)),
             (b"connection", b"close"),
         ]
         record_unseen(scope, headers, 413, time.perf_counter())
         with contextlib.suppress(asyncio.CancelledError):  # the client left while we were sending
             await send({"type": "http.response.start", "status": 413, "headers": headers})
-            await send({"type": "http.response.body", "body": BODY_NOT_ALLOWED})
+            await send({"type": "http.response.body", "body": refusal})
 
     async def respond_unless_disconnected(self, request: HttpRequest, receive: Any) -> HttpResponseBase | None:
         """The view's response; None if the client disconnected first, in which case the view is cancelled

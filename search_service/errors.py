@@ -37,6 +37,7 @@ from search_service.elastic_errors import (
     locate_query_error,
 )
 from search_service.faults import ElasticsearchAnswerMalformed
+from search_service.instantsearch.errors import AlgoliaRequestError
 from search_service.mapping.loaded import FieldSettingsMismatch, IndexMissing
 from search_service.parameters import InvalidParameter
 from search_service.query.diagnose import SIMPLE_MODE_HINT
@@ -138,6 +139,10 @@ def register_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(FieldSettingsMismatch)
     def settings_mismatch(request: HttpRequest, exc: FieldSettingsMismatch) -> HttpResponse:
         return configuration_mismatch()
+
+    @api.exception_handler(AlgoliaRequestError)
+    def instantsearch_refused(request: HttpRequest, exc: AlgoliaRequestError) -> HttpResponse:
+        return error_response(exc.status, exc.code, exc.message)
 
     @api.exception_handler(QueryRefused)
     def query_refused(request: HttpRequest, exc: QueryRefused) -> HttpResponse:

@@ -2,6 +2,7 @@
 
 from collections.abc import Awaitable, Callable
 
+import orjson
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -17,8 +18,7 @@ from search_service.admission import (
     parse_rate_limit,
 )
 from search_service.credentials import KeysUnavailable, NotAuthenticated
-from search_service.keys.auth import request_key
-from search_service.keys.format import presented_key
+from search_service.keys.auth import INSTANTSEARCH_PATHS, request_key, request_presented_key
 from search_service.keys.store import key_store_for
 from search_service.metrics.series import observe_refusal
 from search_service.probes import PROBE_PATHS
@@ -64,7 +64,7 @@ JSON_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
 NOT_STORED_PATHS = ("/analytics/", "/metrics")
 NOT_STORED = "no-store"
 # Answers that depend on who asked: a shared cache must keep them apart by these headers, or not at all.
-CREDENTIAL_HEADERS = ("Authorization", "X-API-Key")
+CREDENTIAL_HEADERS = ("Authorization", "X-API-Key", "X-Algolia-API-Key")
 
 
 @async_only_middleware
@@ -98,6 +98,29 @@ def set_caching(request: HttpRequest, response: HttpResponse) -> None:
         response["Cache-Control"] = "private"
     if any(header in request.headers for header in CREDENTIAL_HEADERS) or request.path.startswith(NOT_STORED_PATHS):
         patch_vary_headers(response, CREDENTIAL_HEADERS)
+
+
+@async_only_middleware
+def instantsearch_errors_middleware(
+    get_response: Callable[[HttpRequest], Awaitable[HttpResponse]],
+) -> Callable[[HttpRequest], Awaitable[HttpResponse]]:
+    """On the InstantSearch paths, every error answer also in Algolia's shape, `message` and `status`, which its
+    clients show (the service's own `error` and `detail` stay): refusals made before the view too (429, 405)."""
+
+    async def middleware(request: HttpRequest) -> HttpResponse:
+        response = await get_response(request)
+        if response.status_code < 400 or not request.path.startswith(INSTANTSEARCH_PATHS):
+            return response
+        try:
+            body = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            return response
+        if isinstance(body, dict) and "message" not in body:
+            body |= {"message": body.get("detail", ""), "status": response.status_code}
+            response.content = orjson.dumps(body)
+        return response
+
+    return middleware
 
 
 @async_only_middleware
@@ -146,7 +169,7 @@ def rate_limit_middleware(
 async def _count_request(request: HttpRequest, config: ServiceSettings) -> None:
     limit = admission_for(config).requests
     address = client_key(request.META.get("REMOTE_ADDR"))
-    key = presented_key(request.headers)
+    key = request_presented_key(request)
     if key is None:
         await limit.hit(address)
         return

@@ -3,12 +3,13 @@ recorder, the access log, the metrics): set on the request by the view, read by 
 
 from dataclasses import dataclass
 
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 
 from search_service.admission.door import DOOR_WAIT, GATE_WAIT
 
 _OUTCOME = "_search_outcome"
 _QUEUE_WAIT = "_admission_wait"
+_INSTANTSEARCH = "_instantsearch_searches"
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,22 @@ def note_outcome(request: HttpRequest, *, total_hits: int, took_ms: int | None) 
 def outcome_of(request: HttpRequest) -> SearchOutcome | None:
     outcome: SearchOutcome | None = getattr(request, _OUTCOME, None)
     return outcome
+
+
+def note_instantsearch(request: HttpRequest, searches: list[tuple[QueryDict, SearchOutcome]]) -> None:
+    """Called by the InstantSearch endpoints once answered: each search to record, as /search's parameters would
+    say it, with what it found (endpoints/instantsearch.py)."""
+    setattr(request, _INSTANTSEARCH, searches)
+    if searches:
+        found = sum(outcome.total_hits for _, outcome in searches)
+        took = max((outcome.took_ms or 0) for _, outcome in searches)
+        note_outcome(request, total_hits=found, took_ms=took)
+
+
+def instantsearch_searches(request: HttpRequest) -> list[tuple[QueryDict, SearchOutcome]] | None:
+    """The searches an InstantSearch call answered; None when it was refused before any."""
+    searches: list[tuple[QueryDict, SearchOutcome]] | None = getattr(request, _INSTANTSEARCH, None)
+    return searches
 
 
 def note_queue_wait(request: HttpRequest, seconds: float) -> None:

@@ -24,7 +24,7 @@ async def test_a_preflight_from_an_allowed_origin_is_answered_with_what_it_may_s
     assert response.status_code == 200
     assert response.headers["Access-Control-Allow-Origin"] == ALLOWED
     assert "x-api-key" in response.headers["Access-Control-Allow-Headers"].split(", ")
-    assert response.headers["Access-Control-Allow-Methods"] == "GET, OPTIONS"
+    assert response.headers["Access-Control-Allow-Methods"] == "GET, POST, OPTIONS"  # POST: InstantSearch's
     assert "Access-Control-Allow-Credentials" not in response.headers
 
 

@@ -8,9 +8,9 @@ alone; 149 ms with no admission). Here the surplus waits before any work is done
 (fair_queue.py, one unit a request, a caller by address: no key is verified yet), under a limit that follows
 the requests' own latency (limiter.py); a caller with nothing in flight walks in.
 
-Only the search path (`/search`, `/suggest`, `/documents/`) passes through it; probes, metrics, the page and
-its files never wait. Refused here: 429 `overloaded`, with the access line and the metric the middleware would
-have written.
+Only the search path (`/search`, `/suggest`, `/documents/`, InstantSearch's `/1/indexes/`) passes through it; probes,
+metrics, the page and its files never wait. Refused here: 429 `overloaded`, with the access line and the metric
+the middleware would have written.
 """
 
 from collections.abc import AsyncIterator
@@ -22,7 +22,7 @@ from search_service.admission.fair_queue import Ticket
 from search_service.admission.gate import admission_for
 from search_service.settings import ServiceSettings
 
-DOOR_PATHS = ("/search", "/suggest", "/documents/")
+DOOR_PATHS = ("/search", "/suggest", "/documents/", "/1/indexes/")
 # Where the seconds a request waited at the door are kept, in its ASGI scope.
 DOOR_WAIT = "search_service.door_wait"
 # And the seconds it then waited in front of Elasticsearch (gate.py; noted by the views, outcome.py).

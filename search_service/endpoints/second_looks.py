@@ -9,7 +9,7 @@ from elasticsearch import ApiError, AsyncElasticsearch, TransportError
 from search_service.query.body import Operator
 from search_service.query.policy import CheckedQuery
 from search_service.query.spelling import build_spelling_body, found_at_most, spelling_suggestions
-from search_service.query.tolerance import Tolerance, TolerantText, most_typos, tolerant_text
+from search_service.query.tolerance import Tolerance, TolerantText, Typos, most_typos, tolerant_text
 from search_service.schemas import SearchParams
 from search_service.settings import ServiceSettings
 
@@ -18,11 +18,21 @@ logger = logging.getLogger(__name__)
 
 def tolerant_pass_text(config: ServiceSettings, params: SearchParams, checked: CheckedQuery) -> TolerantText | None:
     """The tolerant pass's text for a `mode=simple` query that has words to relax; None otherwise."""
-    if params.mode != "simple" or not checked.text or config.search_typo_threshold == 0:
+    if params.mode != "simple":
+        return None
+    return simple_tolerant_text(config, checked, typos=params.typos, prefix=params.prefix)
+
+
+def simple_tolerant_text(
+    config: ServiceSettings, checked: CheckedQuery, *, typos: Typos | None = None, prefix: bool | None = None
+) -> TolerantText | None:
+    """The tolerant pass's text for a `simple` query (`typos` and `prefix` as asked, else the settings'); None when
+    it has no words to relax or the pass is off."""
+    if not checked.text or config.search_typo_threshold == 0:
         return None
     tolerance = Tolerance(
-        most_typos=most_typos(params.typos or config.search_typos),
-        prefix=config.search_prefix if params.prefix is None else params.prefix,
+        most_typos=most_typos(typos or config.search_typos),
+        prefix=config.search_prefix if prefix is None else prefix,
         min_letters_one_typo=config.search_typo_min_1,
         min_letters_two_typos=config.search_typo_min_2,
     )

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import TooManyFieldsSent
 from django.http import HttpRequest
 from ninja.security import APIKeyHeader, HttpBearer
 from pydantic import SecretStr
@@ -27,6 +28,7 @@ from search_service.settings import ServiceSettings
 KEY_CHALLENGE = 'ApiKey realm="search"'
 _CHECKED = "_api_key_checked"  # request attribute: the VerifiedKey, None (no key sent), or the exception raised
 ANONYMOUS = "anonymous"  # request.auth when keys are not required and none was sent
+INSTANTSEARCH_PATHS = "/1/"  # the Algolia protocol's (endpoints/instantsearch.py)
 
 
 async def request_key(request: HttpRequest) -> VerifiedKey | None:
@@ -40,8 +42,20 @@ async def request_key(request: HttpRequest) -> VerifiedKey | None:
     return checked
 
 
+def request_presented_key(request: HttpRequest) -> str | None:
+    """The key a request carries (keys/format.py); in the query string only on the InstantSearch paths, whose
+    clients send it there from a browser (a key in any other URL would be one more place it is written down)."""
+    query = None
+    if request.path.startswith(INSTANTSEARCH_PATHS):
+        try:
+            query = request.GET
+        except TooManyFieldsSent:  # the view answers it (400 too_many_parameters), in our words
+            query = None
+    return presented_key(request.headers, query)
+
+
 async def _check(request: HttpRequest) -> VerifiedKey | Exception | None:
-    key = presented_key(request.headers)
+    key = request_presented_key(request)
     if key is None:
         return None
     config = settings.SEARCH

@@ -20,6 +20,7 @@ SECRET_BYTES = 32
 SCOPES = ("search", "admin")  # search: /search, /suggest, /documents; admin: /analytics/*, /metrics
 _KEY = re.compile(rf"^{LABEL}(?P<prefix>[0-9a-f]{{{PREFIX_LENGTH}}})_[A-Za-z0-9_-]{{43}}$")
 _PREFIX = re.compile(rf"^(?:{LABEL})?(?P<prefix>[0-9a-f]{{{PREFIX_LENGTH}}})$")
+ALGOLIA_KEY_PARAMETER = "x-algolia-api-key"  # a query parameter on the InstantSearch paths
 AUTHORIZATION_SCHEME = "apikey"  # `Authorization: ApiKey <key>`, compared case-insensitively as HTTP schemes are
 
 
@@ -52,16 +53,21 @@ def parse_prefix(text: str) -> str | None:
     return found["prefix"] if found else None
 
 
-def presented_key(headers: Mapping[str, str]) -> str | None:
-    """The key a request carries: `X-API-Key: <key>`, or `Authorization: ApiKey <key>`; None when neither is
-    there (another Authorization scheme, such as the analytics token's Bearer, is not a key)."""
+def presented_key(headers: Mapping[str, str], query: Mapping[str, str] | None = None) -> str | None:
+    """The key a request carries: `X-API-Key: <key>`, `X-Algolia-API-Key: <key>` (InstantSearch's clients), or
+    `Authorization: ApiKey <key>`; in `query`, the `x-algolia-api-key` parameter those clients send from a browser
+    (the InstantSearch paths only pass it). None when there is none (another Authorization scheme, such as the
+    analytics token's Bearer, is not a key)."""
     key = headers.get("X-API-Key")
     if key is not None:
         return key.strip()
     scheme, _, credential = headers.get("Authorization", "").partition(" ")
     if scheme.lower() == AUTHORIZATION_SCHEME:
         return credential.strip()
-    return None
+    # Algolia's clients must be given a key: one that is not a key of ours (empty, `unused`) is a placeholder, no
+    # key, so that a front end of a service without keys works; one that looks like ours is checked as any other.
+    key = (headers.get("X-Algolia-API-Key") or (query or {}).get(ALGOLIA_KEY_PARAMETER) or "").strip()
+    return key if key.startswith(LABEL) else None
 
 
 def check_rate_limit(spec: str) -> str:

@@ -106,6 +106,12 @@ def _simple_query_string(query: str, fields: list[str], operator: Operator, flag
     }
 
 
+def tolerant_highlight_query(tolerant: TolerantText, fields: list[str], operator: Operator) -> dict[str, Any]:
+    """What a tolerant pass highlights: its query with the last word completed, without the typos (highlighting a
+    fuzzy term cost more than the search: see build_highlight)."""
+    return _simple_query_string(tolerant.completed_text, fields, operator, TOLERANT_QUERY_FLAGS)
+
+
 def build_highlight(
     *,
     fields: list[str],
@@ -211,9 +217,7 @@ def build_search_body(
     if track_total_hits is not None:
         body["track_total_hits"] = track_total_hits
     if highlight_text != "" and query and size > 0:
-        relaxed = None
-        if tolerant is not None:
-            relaxed = _simple_query_string(tolerant.completed_text, fields, operator or "and", TOLERANT_QUERY_FLAGS)
+        relaxed = None if tolerant is None else tolerant_highlight_query(tolerant, fields, operator or "and")
         body["highlight"] = build_highlight(
             fields=fields,
             max_analyzed_chars=highlight_max_chars,

@@ -69,6 +69,7 @@ SETTINGS_GROUPS: dict[str, tuple[str, ...]] = {
         "search_filter_fields",
         "search_facet_fields",
         "search_sort_fields",
+        "search_sort_indices",
         "search_rank_field",
         "search_suggest_field",
     ),

@@ -1,12 +1,16 @@
 """Settings of what a search may ask: the index's fields and each feature's (query/), and the cost policy
 (query/policy.py). The field settings are checked against the index's mapping at startup (mapping/check.py)."""
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from search_service.settings.values import FIELD_NAME, FIELD_PATTERN, SEARCH_FIELD, split_commas
+
+# A virtual index name, as InstantSearch's `sortBy` items give it.
+INDEX_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 
 
 class SearchSettings(BaseModel):
@@ -50,6 +54,13 @@ class SearchSettings(BaseModel):
         default=["module", "kind", "popularity", "qualname.raw"],
         description="The fields `sort=` may name besides `score`, comma-separated exact names; empty leaves only "
         "relevance. **Mapping type: sortable: `keyword`, a numeric type, `date` or `boolean`.**",
+    )
+    search_sort_indices: Annotated[dict[str, list[str]], NoDecode] = Field(
+        default_factory=dict,
+        description="Sorted views of the index for [InstantSearch](instantsearch.md)'s `sortBy`, each a name a "
+        "request's `indexName` may give: `products_price_asc=price,products_price_desc=-price` (keys among "
+        "SEARCH_SORT_FIELDS, `-` for descending, several joined by `|`). The index itself, ranked by relevance, is "
+        "named as ELASTICSEARCH_INDEX.",
     )
     search_rank_field: str = Field(
         default="popularity",
@@ -233,6 +244,30 @@ class SearchSettings(BaseModel):
         if field and not FIELD_NAME.match(name):
             raise ValueError(f"{field!r} is not a field name, e.g. 'popularity' (or '-rank' when lower is better)")
         return field
+
+    @field_validator("search_sort_indices", mode="before")
+    @classmethod
+    def _read_sort_indices(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        indices: dict[str, list[str]] = {}
+        for entry in (part.strip() for part in value.split(",") if part.strip()):
+            name, equals, sort = entry.partition("=")
+            if not equals or not INDEX_NAME.match(name.strip()) or not sort.strip():
+                raise ValueError(f"{entry!r} is not name=sort, e.g. 'products_price_asc=price'")
+            indices[name.strip()] = [key.strip() for key in sort.split("|") if key.strip()]
+        return indices
+
+    @model_validator(mode="after")
+    def _check_sort_indices(self) -> "SearchSettings":
+        for name, keys in self.search_sort_indices.items():
+            for key in keys:
+                field = key.removeprefix("-")
+                if field != "score" and field not in self.search_sort_fields:
+                    raise ValueError(
+                        f"SEARCH_SORT_INDICES: {name} sorts on {field!r}, which is not in SEARCH_SORT_FIELDS"
+                    )
+        return self
 
     @model_validator(mode="after")
     def _check_typo_lengths(self) -> "SearchSettings":

@@ -142,3 +142,30 @@ def test_a_thousand_concurrent_searches_are_a_thousand_rows_after_a_graceful_sto
     assert zero == sum(found_nothing for _, found_nothing in answered)  # every tenth searched for nothing{n}
     assert zero >= 90
     print(f"1,000 concurrent searches in {elapsed:.1f} s; {rows} rows after SIGTERM")
+
+
+async def test_an_instantsearch_call_is_a_row_per_search_but_not_per_facet_request(
+    api, configure_service, fixture_index
+):
+    configure_service(search_analytics=True)
+    body = {
+        "requests": [
+            {
+                "indexName": fixture_index,
+                "params": "query=JSON%20dumps&page=1&hitsPerPage=1&facetFilters=%5B%22kind%3Afunction%22%5D",
+            },
+            {"indexName": fixture_index, "params": "query=json&hitsPerPage=0&facets=kind&analytics=false"},
+            {"indexName": fixture_index, "type": "facet", "facet": "module", "facetQuery": "js"},
+        ]
+    }
+    response = await api.post("/1/indexes/*/queries", json=body)
+    assert response.status_code == 200, response.text
+    refused = await api.post("/1/indexes/*/queries", json={"requests": [{"indexName": "nope"}]})
+    assert refused.status_code == 404
+    await stop_recorder()
+    records = [record async for record in SearchRecord.objects.order_by("id")]
+    assert [(r.api, r.query, r.mode, r.filters, r.page, r.status) for r in records] == [
+        ("instantsearch", "json dumps", "simple", ["kind:function"], 2, 200),
+        ("instantsearch", "", "simple", [], 1, 404),
+    ]
+    assert records[0].total_hits == response.json()["results"][0]["nbHits"]

@@ -142,3 +142,34 @@ async def test_last_used_is_written_every_interval(api, configure_service, make_
             break
         await asyncio.sleep(0.05)
     assert (await ApiKey.objects.aget(prefix=key[4:16])).last_used is not None
+
+
+async def test_instantsearch_clients_send_the_key_as_algolias_header_or_query_parameter(
+    api, keys_required, make_key, fixture_index, configure_service
+):
+    key = await make_key()
+    body = b'{"requests": [{"indexName": "%s", "params": "query=json"}]}' % fixture_index.encode()
+    path = "/1/indexes/*/queries"
+    as_header = await api.post(path, content=body, headers={"X-Algolia-API-Key": key})
+    assert as_header.status_code == 200, as_header.text
+    assert as_header.json()["results"][0]["nbHits"] > 0
+    as_parameter = await api.post(
+        path, params={"x-algolia-api-key": key, "x-algolia-application-id": "x"}, content=body
+    )
+    assert as_parameter.status_code == 200, as_parameter.text
+    # Algolia's clients must be given a key: one that is not ours is a placeholder, and the answer says one is needed.
+    for placeholder in ("", "unused"):
+        empty = await api.post(path, params={"x-algolia-api-key": placeholder}, content=body)
+        assert_error(empty, 401, "unauthorized")
+        assert empty.json()["status"] == 401
+        assert empty.json()["message"].startswith("Send an API key")
+    wrong = await api.post(path, content=body, headers={"X-Algolia-API-Key": key[:-2] + "xx"})
+    assert_error(wrong, 401, "unauthorized")
+    # Without keys required, a placeholder is no key: the front end of a service without keys works.
+    configure_service(search_require_api_key=False)
+    open_door = await api.post(path, content=body, headers={"X-Algolia-API-Key": "unused"})
+    assert open_door.status_code == 200, open_door.text
+    configure_service(search_require_api_key=True, api_key_cache_seconds=0)
+    # A key in a URL is read on the InstantSearch paths only: elsewhere it is an unknown parameter.
+    elsewhere = await api.get("/search", params={"q": "json", "x-algolia-api-key": key})
+    assert elsewhere.status_code in (401, 422)
