@@ -60,8 +60,8 @@ from benchmarks.workload import query_mix, sidebar_filters
 PORT = 8180
 QUERIES_PATH = "/1/indexes/*/queries"
 # What InstantSearch.js adds to every call (algoliasearch v4 in a browser): the agent and application id as query
-# parameters, a JSON body sent as a form (a "simple" request: no CORS preflight).
-AGENT = "Algolia for JavaScript (4.24.0); Browser (lite); instantsearch.js (4.75.0); JS Helper (3.22.0)"
+# parameters, a JSON body sent as a form (a "simple" request: no CORS preflight). The versions tests/frontend pins.
+AGENT = "Algolia for JavaScript (4.27.0); Browser (lite); instantsearch.js (4.118.1)"
 QUERIES_URL = QUERIES_PATH + "?" + urlencode({"x-algolia-agent": AGENT, "x-algolia-application-id": "bench"})
 FORM = "application/x-www-form-urlencoded"
 HITS_PER_PAGE = 20
@@ -474,6 +474,12 @@ def instantsearch_scenario(
                     log(f"instantsearch: round {r + 1}/{rounds}, {way}, {c} connections, {seconds}s")
                     loads.append(os.getloadavg()[0])
                     result = wrk_pages(url, scripts[way], c, seconds, REQUESTS_PER_PAGE[way], pid, es_pid)
+                    if not result.latencies_ms:
+                        probe = client.get("/search?q=json")
+                        sys.exit(
+                            f"bench: {way} at {c} connections completed no page in {seconds} s; GET /search?q=json "
+                            f"then answered {probe.status_code}: {probe.text[:300]}"
+                        )
                     runs.setdefault((way, c), []).append(result)
         commands = [command.replace(tmp, "$PAGES") for command in commands_run[first_command:]]
     minutes = (time.monotonic() - began) / 60
