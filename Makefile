@@ -43,7 +43,7 @@ SEARCH_PAGE ?= true
 dev: demo-data
 	$(DEV_ENV) SEARCH_PAGE=$(SEARCH_PAGE) uv run uvicorn config.asgi:application --host 127.0.0.1 --port 8000 --no-access-log
 
-# Benchmarks (about 39 minutes): writes docs/benchmarks/results.md, benchmarks.png and a report per scenario.
+# Benchmarks (about 37 minutes): writes docs/benchmarks/results.md, benchmarks.png and a report per scenario.
 # BENCH_ARGS=--seconds 5 for a quick look; BENCH_ARGS="--only attack" (or features, toggles, instantsearch, fairness,
 # indexing, relevance) for one scenario.
 bench:

@@ -447,6 +447,22 @@ async def one_at_a_time(url: str, pages: list[Page], first: int, count: int, int
 # ---- the scenario ---------------------------------------------------------------------------------------------
 
 
+def still_serving(client: httpx.Client, after: str, result: PageRun) -> None:
+    """Stop the scenario, saying why, when the service has stopped serving searches: an idle one answers a plain
+    search in milliseconds, and each page of the rest of the run would otherwise wait out a timeout."""
+    try:
+        probe = client.get("/search?q=json", timeout=5)
+        answer = f"{probe.status_code}: {probe.text[:300]}"
+        serving = probe.status_code == 200 and bool(result.latencies_ms)
+    except httpx.TimeoutException:
+        answer, serving = "nothing within 5 s", False
+    if not serving:
+        sys.exit(
+            f"bench: after {after}, {len(result.latencies_ms)} pages and {result.failed} failed requests; "
+            f"GET /search?q=json then answered {answer}"
+        )
+
+
 def instantsearch_scenario(
     *, connections: list[int], seconds: int, rounds: int, sequential: int, settings: dict[str, str]
 ) -> None:
@@ -466,7 +482,8 @@ def instantsearch_scenario(
         scripts = scripts_for(Path(tmp), pages)
         for way in WRK_WAYS:
             log(f"instantsearch: warm-up, {way}")
-            wrk_pages(url, scripts[way], max(connections), 5, REQUESTS_PER_PAGE[way], pid, es_pid)
+            warm = wrk_pages(url, scripts[way], max(connections), 5, REQUESTS_PER_PAGE[way], pid, es_pid)
+            still_serving(client, f"the warm-up of {way}", warm)
         for r in range(rounds):
             asyncio.run(one_at_a_time(url, pages, r * sequential // rounds, sequential // rounds, single))
             for c in connections:
@@ -474,12 +491,7 @@ def instantsearch_scenario(
                     log(f"instantsearch: round {r + 1}/{rounds}, {way}, {c} connections, {seconds}s")
                     loads.append(os.getloadavg()[0])
                     result = wrk_pages(url, scripts[way], c, seconds, REQUESTS_PER_PAGE[way], pid, es_pid)
-                    if not result.latencies_ms:
-                        probe = client.get("/search?q=json")
-                        sys.exit(
-                            f"bench: {way} at {c} connections completed no page in {seconds} s; GET /search?q=json "
-                            f"then answered {probe.status_code}: {probe.text[:300]}"
-                        )
+                    still_serving(client, f"{way} at {c} connections", result)
                     runs.setdefault((way, c), []).append(result)
         commands = [command.replace(tmp, "$PAGES") for command in commands_run[first_command:]]
     minutes = (time.monotonic() - began) / 60
