@@ -43,9 +43,9 @@ SEARCH_PAGE ?= true
 dev: demo-data
 	$(DEV_ENV) SEARCH_PAGE=$(SEARCH_PAGE) uv run uvicorn config.asgi:application --host 127.0.0.1 --port 8000 --no-access-log
 
-# Benchmarks (about 33 minutes): writes docs/benchmarks/results.md, benchmarks.png and a report per scenario.
-# BENCH_ARGS=--seconds 5 for a quick look; BENCH_ARGS="--only attack" (or features, toggles, fairness, indexing, relevance)
-# for one scenario.
+# Benchmarks (about 37 minutes): writes docs/benchmarks/results.md, benchmarks.png and a report per scenario.
+# BENCH_ARGS=--seconds 5 for a quick look; BENCH_ARGS="--only attack" (or features, toggles, instantsearch, fairness,
+# indexing, relevance) for one scenario.
 bench:
 	scripts/install-bench-tools
 	uv sync --frozen --group bench

@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks import attack, fairness, features, indexing, relevance, toggles  # noqa: E402
+from benchmarks import attack, fairness, features, indexing, instantsearch, relevance, toggles  # noqa: E402
 from benchmarks.harness import (  # noqa: E402
     BIG_POOL,
     ES_URL,
@@ -380,16 +380,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
         "--only",
-        choices=["attack", "fairness", "features", "indexing", "relevance", "toggles"],
+        choices=["attack", "fairness", "features", "indexing", "instantsearch", "relevance", "toggles"],
         help="run only this scenario (attack: see benchmarks/attack/; fairness: benchmarks/fairness/; "
-        "features: benchmarks/features.py; indexing: benchmarks/indexing.py; relevance: benchmarks/relevance/; "
-        "toggles: benchmarks/toggles.py)",
+        "features: benchmarks/features.py; indexing: benchmarks/indexing.py; instantsearch: "
+        "benchmarks/instantsearch.py; relevance: benchmarks/relevance/; toggles: benchmarks/toggles.py)",
     )
     parser.add_argument("--seconds", type=int, default=30, help="duration of each wrk run")
     parser.add_argument("--connections", type=int, nargs="+", default=[16, 64])
     parser.add_argument("--bursts", type=int, nargs="+", default=[100, 1000])
     features.add_arguments(parser)
     toggles.add_arguments(parser)
+    instantsearch.add_arguments(parser)
     attack.add_arguments(parser)
     fairness.add_arguments(parser)
     indexing.add_arguments(parser)
@@ -409,6 +410,8 @@ def main() -> None:
         features.run_from_arguments(args)
     if args.only in (None, "toggles"):
         toggles.run_from_arguments(args)
+    if args.only in (None, "instantsearch"):
+        instantsearch.run_from_arguments(args)
     if args.only in (None, "attack"):
         attack.run_from_arguments(args)
     if args.only in (None, "fairness"):
