@@ -8,6 +8,7 @@ from search_service.admission.cost import (
     ORDINARY_HITS,
     ORDINARY_TERMS,
     SPELLING_LETTERS_PER_UNIT,
+    UNITS_FOR_FACET_VALUE_SEARCH,
     UNITS_FOR_POINT_IN_TIME,
     UNITS_FOR_SCRIPTS,
     UNITS_PER_EXPANDING_TERM,
@@ -15,6 +16,8 @@ from search_service.admission.cost import (
     UNITS_PER_EXTRA_TERM,
     UNITS_PER_FACET_BUCKET,
     Cost,
+    batch_cost,
+    facet_search_cost,
     search_cost,
     spelling_cost,
     tolerant_cost,
@@ -143,3 +146,38 @@ def test_the_tolerant_pass_is_priced_on_top_of_its_search():
     # A one-letter completion walks the term dictionary like a wildcard: the expensive lane.
     assert tolerant_cost(search, typo_words=1, completed=True, short_completion=True).expensive
     assert not tolerant_cost(search, typo_words=1, completed=True).expensive
+
+
+def test_the_lane_is_chosen_by_lane_units_when_given():
+    assert not Cost(3 * EXPENSIVE_UNITS, lane_units=1.0).expensive
+    assert Cost(1.0, lane_units=EXPENSIVE_UNITS).expensive
+    assert not Cost(1.0, lane_units=EXPENSIVE_UNITS - 0.01).expensive
+
+
+def test_a_batch_is_charged_its_sum_in_the_lane_of_its_costliest_search():
+    # A search page: four searches with their facets (50 buckets each), 4 units apiece.
+    page = [search_cost(ORDINARY, words=2, page=1, size=10, facet_buckets=50) for _ in range(4)]
+    batch = batch_cost(page)
+    assert batch.units == sum(cost.units for cost in page) == 16.0
+    assert not batch.expensive  # no one of them is, though their sum is past EXPENSIVE_UNITS
+    assert batch_cost([*page, Cost(EXPENSIVE_UNITS)]).expensive
+    assert batch_cost([Cost(1.25), Cost(2.5)]) == Cost(3.75, lane_units=2.5)
+    assert batch_cost([Cost(1.0)]) == Cost(1.0, lane_units=1.0)
+
+
+def test_a_facet_value_search_costs_its_counts_and_a_unit_more():
+    # maxFacetHits=10 over an ordinary query: 1 + 10 buckets, then the regular expression over the values.
+    counts = search_cost(ORDINARY, words=2, page=1, size=0, facet_buckets=10)
+    cost = facet_search_cost(counts)
+    assert cost.units == 2.6 == counts.units + UNITS_FOR_FACET_VALUE_SEARCH
+    assert not cost.expensive
+    # maxFacetHits=100 counts 100 buckets: 7 units, 8 with the value search, in the expensive lane.
+    assert facet_search_cost(search_cost(ORDINARY, words=2, page=1, size=0, facet_buckets=100)).expensive
+
+
+def test_every_estimate_is_kept_in_hundredths_whatever_it_is_built_from():
+    odd = Cost(1.234)
+    assert tolerant_cost(odd, typo_words=0, completed=False).units == 1.23
+    assert tolerant_cost(odd, typo_words=1, completed=True).units == 4.23
+    assert facet_search_cost(odd).units == 2.23
+    assert batch_cost([Cost(0.333)] * 3).units == 1.0

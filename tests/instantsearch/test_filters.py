@@ -14,8 +14,11 @@ from search_service.instantsearch.filters import (
     Equals,
     Not,
     filter_clause,
+    leaves,
     parse_filter_text,
+    read_facet_filter,
     read_filters,
+    read_numeric_filter,
 )
 from search_service.query.filters import RangeFilter, ValueFilter
 
@@ -130,3 +133,67 @@ def test_clauses() -> None:
 def test_a_comparison_on_a_field_without_order_is_refused() -> None:
     with pytest.raises(AlgoliaRequestError, match="has no order"):
         filter_clause(Compare("brand", ">", "a"), lambda item: ValueFilter(item.field, "a..b"))
+
+
+def test_empty_filter_parameters_are_no_filter() -> None:
+    # InstantSearch sends `facetFilters: ""` or `[[]]` when no refinement is chosen.
+    assert read_filters(facet_filters="", numeric_filters="", filters="  ", allowed=ALLOWED) is None
+    assert read_filters(facet_filters=[], numeric_filters=[[]], allowed=ALLOWED) is None
+
+
+def test_a_group_of_one_is_that_filter_alone() -> None:
+    assert read_filters(facet_filters=[["brand:Acme"]], allowed=ALLOWED) == Equals("brand", "Acme")
+    assert read_filters(numeric_filters=[["price>1"]], allowed=ALLOWED) == Compare("price", ">", "1")
+
+
+@pytest.mark.parametrize(
+    ("text", "node"),
+    [
+        ('brand:"Big Acme"', Equals("brand", "Big Acme")),
+        ('-brand:"Big Acme"', Not(Equals("brand", "Big Acme"))),
+        ('brand:""', Equals("brand", "")),
+        # A quote at one end only is part of the value: twelve inches.
+        ('size:12"', Equals("size", '12"')),
+        ('size:"12', Equals("size", '"12')),
+        ('size:"', Equals("size", '"')),
+    ],
+)
+def test_a_quoted_facet_value_is_its_inside(text: str, node: Any) -> None:
+    assert read_facet_filter(text) == node
+
+
+@pytest.mark.parametrize("text", ["brand", ":Acme", "-:Acme", " :Acme"])
+def test_a_facet_filter_needs_a_field_and_a_colon(text: str) -> None:
+    with pytest.raises(AlgoliaRequestError) as raised:
+        read_facet_filter(text)
+    assert str(raised.value) == f"facetFilters: {text!r} is not field:value"
+
+
+def test_a_refusal_quotes_at_most_sixty_characters_of_what_was_sent() -> None:
+    long = "x" * 100
+    with pytest.raises(AlgoliaRequestError) as raised:
+        read_facet_filter(long)
+    assert str(raised.value) == f"facetFilters: {'x' * 60!r} is not field:value"
+    with pytest.raises(AlgoliaRequestError) as raised:
+        read_numeric_filter(long)
+    assert str(raised.value) == (
+        f"numericFilters: {'x' * 60!r} is not `field op number` (<, <=, =, !=, >=, >) or `field:low TO high`"
+    )
+    with pytest.raises(AlgoliaRequestError) as raised:
+        read_filters(facet_filters=[f"{long}:1"], allowed=ALLOWED)
+    assert str(raised.value).startswith(f"cannot filter on {'x' * 60!r}; ")
+
+
+def test_a_refused_field_is_answered_with_the_fields_that_are_allowed() -> None:
+    with pytest.raises(AlgoliaRequestError) as raised:
+        read_filters(facet_filters=["cost:1"], allowed=ALLOWED)
+    assert str(raised.value) == "cannot filter on 'cost'; allowed: brand, category, price, in_stock"
+    with pytest.raises(AlgoliaRequestError) as raised:
+        read_filters(filters="brand:a", allowed=())
+    assert str(raised.value) == "cannot filter on 'brand'; filtering is turned off (SEARCH_FILTER_FIELDS is empty)"
+
+
+def test_exactly_the_maximum_number_of_filters_is_accepted() -> None:
+    tree = read_filters(facet_filters=[f"brand:{n}" for n in range(MAX_LEAVES)], allowed=ALLOWED)
+    assert tree is not None
+    assert len(leaves(tree)) == MAX_LEAVES
