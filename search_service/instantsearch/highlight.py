@@ -79,30 +79,45 @@ def highlighted(
     return _entry(marked, words, pre, post)
 
 
+# What each marked pair becomes while a snippet is cut: single characters that no whitespace split can break and
+# that pair up whatever the tags are (`<em class="hit">`, or `**` for both).
+_OPEN, _CLOSE = "\x02", "\x03"
+
+
 def snippet(value: str, words: int, pre: str, post: str, ellipsis: str) -> str:
     """`words` words of `value` around its first marked one (from its start when none is marked), `ellipsis` where
-    the value was cut, each tag closed."""
+    the value was cut, each mark cut in two closed (or opened) at the cut."""
+    if pre and post:
+        value = re.sub(re.escape(pre) + "(.*?)" + re.escape(post), _OPEN + r"\1" + _CLOSE, value, flags=re.S)
     tokens = value.split()
     if len(tokens) <= words:
-        return value
-    first = next((n for n, token in enumerate(tokens) if pre and pre in token), 0)
+        return _tags(value, pre, post)
+    first = next((n for n, token in enumerate(tokens) if _OPEN in token), 0)
     start = max(0, min(first - words // 3, len(tokens) - words))
     cut = " ".join(tokens[start : start + words])
-    if pre and post:
-        if cut.count(pre) > cut.count(post):
-            cut += post
-        if cut.find(post) != -1 and (cut.find(pre) == -1 or cut.find(post) < cut.find(pre)):
-            cut = pre + cut
+    if cut.count(_OPEN) > cut.count(_CLOSE):
+        cut += _CLOSE
+    if cut.find(_CLOSE) != -1 and (cut.find(_OPEN) == -1 or cut.find(_CLOSE) < cut.find(_OPEN)):
+        cut = _OPEN + cut
+    cut = _tags(cut, pre, post)
     return (ellipsis if start > 0 else "") + cut + (ellipsis if start + words < len(tokens) else "")
 
 
+def _tags(value: str, pre: str, post: str) -> str:
+    return value.replace(_OPEN, pre).replace(_CLOSE, post)
+
+
 def source_value(source: Mapping[str, Any], name: str) -> Any:
-    """The value at `name` in a hit's source: `a.b` inside the object `a` or as a dotted key, None when absent."""
+    """The value at `name` in a hit's source: `a.b.c` inside the object `a`, as a dotted key, or inside an object
+    under a dotted key (`{"a.b": {"c": 1}}`), as Elasticsearch reads a document; None when absent."""
     if name in source:
         return source[name]
-    head, dot, rest = name.partition(".")
-    inner = source.get(head) if dot else None
-    return source_value(inner, rest) if isinstance(inner, Mapping) else None
+    parts = name.split(".")
+    for n in range(1, len(parts)):
+        inner = source.get(".".join(parts[:n]))
+        if isinstance(inner, Mapping) and (found := source_value(inner, ".".join(parts[n:]))) is not None:
+            return found
+    return None
 
 
 def fragments_for(highlight: Mapping[str, list[str]], name: str) -> list[str]:

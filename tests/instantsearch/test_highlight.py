@@ -160,16 +160,17 @@ def test_a_snippet_of_several_marks_is_balanced(words: int) -> None:
 
 
 @pytest.mark.parametrize("words", range(1, 30))
-def test_a_snippet_is_balanced_when_the_value_holds_a_closing_tag_of_its_own(words: int) -> None:
+def test_a_closing_tag_in_the_value_itself_is_text_and_opens_no_mark(words: int) -> None:
     # Values are not escaped (as Algolia's are not): a text about HTML may hold `</b>` itself, before the match.
+    # Only the marks Elasticsearch made are marks: the snippet neither closes nor opens one for that text.
     before = " ".join(f"w{n}" for n in range(10))
     text = f"{before} close with </b> then <b>match</b> " + " ".join(f"w{n}" for n in range(15, 30))
     cut = snippet(text, words, "<b>", "</b>", "…")
-    assert cut.count("<b>") == cut.count("</b>"), cut
-    assert "<b>match</b>" in cut
+    assert cut.count("<b>") == 1, cut
+    assert "<b>match" in cut
     # And when nothing matched.
     cut = snippet(text.replace("<b>match</b>", "match"), words, "<b>", "</b>", "…")
-    assert cut.count("<b>") == cut.count("</b>"), cut
+    assert "<b>" not in cut, cut
 
 
 def test_a_snippet_with_the_same_text_for_both_tags() -> None:
@@ -207,13 +208,11 @@ def test_each_value_of_a_list_or_an_object_is_cut_alike() -> None:
     assert nested["b"][0]["value"] == "w0 w1 w2..."
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a dotted key holding an object is not looked into (source_value)")
 def test_a_dotted_key_holding_an_object() -> None:
     # Elasticsearch indexes {"a.b": {"c": 3}} as the field a.b.c, as it does {"a": {"b": {"c": 3}}}.
     assert source_value({"a.b": {"c": 3}}, "a.b.c") == 3
 
 
-@pytest.mark.xfail(strict=True, reason="bug: snippet() splits the value on spaces, and so a tag with a space in it")
 def test_a_snippet_with_tags_that_have_attributes() -> None:
     # highlightPreTag may be any text: `<em class="hit">` is split by the space in it, the match is never found, and
     # the snippet is the value's start, cut inside the tag (`w0 w1 w2 <em…`).
@@ -225,6 +224,5 @@ def test_a_snippet_with_tags_that_have_attributes() -> None:
         assert cut.count("<em") == cut.count(post), cut
 
 
-@pytest.mark.xfail(strict=True, reason="bug: with the same text for both tags, a mark cut in two is left open")
 def test_a_snippet_cut_inside_a_mark_with_the_same_text_for_both_tags() -> None:
-    assert snippet("w0 **m1 m2 m3** w4", 2, "**", "**", "…") == "**m1 m2**…"
+    assert snippet("w0 **m1 m2 m3** w4", 2, "**", "**", "…") == "…**m1 m2**…"  # w0 was cut: an ellipsis
