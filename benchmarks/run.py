@@ -383,7 +383,7 @@ def main() -> None:
         choices=["attack", "fairness", "features", "indexing", "instantsearch", "relevance", "toggles"],
         help="run only this scenario (attack: see benchmarks/attack/; fairness: benchmarks/fairness/; "
         "features: benchmarks/features.py; indexing: benchmarks/indexing.py; instantsearch: "
-        "benchmarks/instantsearch.py; relevance: benchmarks/relevance/; toggles: benchmarks/toggles.py)",
+        "benchmarks/instantsearch/; relevance: benchmarks/relevance/; toggles: benchmarks/toggles.py)",
     )
     parser.add_argument("--seconds", type=int, default=30, help="duration of each wrk run")
     parser.add_argument("--connections", type=int, nargs="+", default=[16, 64])
