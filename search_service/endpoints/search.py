@@ -39,7 +39,7 @@ from search_service.query.filters import Filter
 from search_service.query.policy import CheckedQuery, QueryCost, check_query, policy_from_settings
 from search_service.query.response import search_response
 from search_service.query.simple import check_simple_query
-from search_service.query.sorting import SortKey
+from search_service.query.sorting import rank_sort
 from search_service.query.stats import STATS_COST_IN_BUCKETS, check_stats_types
 from search_service.query.tolerance import TolerantText
 from search_service.renderers import render_json
@@ -192,9 +192,7 @@ async def _fetch_page(
     of the tolerant pass, whose cursors carry `digest`."""
     sort = params.sort_keys
     if not checked.text and not params.sort and config.search_rank_field:
-        # Browsing has no relevance to rank by: the rank field orders it, best first.
-        rank = config.search_rank_field
-        sort = [SortKey(rank.removeprefix("-"), descending=not rank.startswith("-"))]
+        sort = rank_sort(config.search_rank_field)
     build = partial(
         build_search_body,
         query=checked.text,

@@ -24,7 +24,7 @@ from search_service.query.body import (
     tolerant_highlight_query,
 )
 from search_service.query.policy import CheckedQuery
-from search_service.query.sorting import SortKey
+from search_service.query.sorting import SortKey, rank_sort
 from search_service.query.tolerance import TolerantText
 
 FACET_HITS = "facet_hits"  # the facet value search's aggregation
@@ -123,8 +123,7 @@ def search_body(
         return facet_search_body(plan, fields=fields, timeout_seconds=timeout_seconds, operator=operator)
     sort = plan.sort
     if not plan.checked.text and not sort and rank_field:
-        # Browsing has no relevance to rank by: the rank field orders it, best first, as on /search.
-        sort = [SortKey(rank_field.removeprefix("-"), descending=not rank_field.startswith("-"))]
+        sort = rank_sort(rank_field)  # browsing, ordered as on /search
     body = build_search_body(
         query=plan.checked.text,
         mode="simple",

@@ -18,6 +18,12 @@ class SortKey:
     descending: bool
 
 
+def rank_sort(rank_field: str) -> list[SortKey]:
+    """How browsing (no query, no relevance to rank by) is ordered: by SEARCH_RANK_FIELD, best first (`-field`: lower
+    is better)."""
+    return [SortKey(rank_field.removeprefix("-"), descending=not rank_field.startswith("-"))]
+
+
 def parse_sort(raw: Iterable[str], allowed: Sequence[str]) -> list[SortKey]:
     """`-field` sorts descending, `field` ascending; `score` is relevance. ValueError names what is wrong."""
     keys: list[SortKey] = []
