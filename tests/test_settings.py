@@ -199,6 +199,24 @@ def test_two_typos_need_more_letters_than_one(env):
         load_settings()
 
 
+def test_sort_indices_are_read_and_checked_against_the_sort_fields(env):
+    env.setenv("SEARCH_SORT_INDICES", "docs_popular=-popularity, docs_by_module=module|-popularity")
+    assert load_settings().search_sort_indices == {
+        "docs_popular": ["-popularity"],
+        "docs_by_module": ["module", "-popularity"],
+    }
+    for written, says in (
+        ("docs_cost=cost", "docs_cost sorts on 'cost', which is not in SEARCH_SORT_FIELDS"),
+        ("docs_popular", "is not name=sort"),
+        ("bad name=popularity", "is not name=sort"),
+        ("docs_popular=", "is not name=sort"),
+    ):
+        env.setenv("SEARCH_SORT_INDICES", written)
+        with pytest.raises(ImproperlyConfigured, match="SEARCH_SORT_INDICES") as raised:
+            load_settings()
+        assert says in str(raised.value)
+
+
 def test_search_timeout_must_leave_room_for_partial_results(env):
     env.setenv("SEARCH_TIMEOUT", "5")
 
