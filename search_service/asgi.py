@@ -18,6 +18,7 @@ from django.urls import set_script_prefix
 
 from search_service.admission.callers import Refused, delay_refusal
 from search_service.admission.door import passes_door, through_door
+from search_service.answer_cache.replay_book import ANSWERED_FROM, REPLAY_PATH
 from search_service.early_answers import WEBSOCKET_DETAIL, WEBSOCKET_NOT_SUPPORTED, record_early_answer
 from search_service.elastic import close_client
 from search_service.instantsearch.params import BODY_PATHS, MAX_BODY_BYTES
@@ -105,6 +106,7 @@ class SearchASGIHandler(ASGIHandler):
             elif message["type"] == "lifespan.shutdown":
                 from search_service.admission.storage import close_shared_storage
                 from search_service.analytics.recorder import stop_recorder  # imports models: after setup
+                from search_service.answer_cache import close_answer_cache
                 from search_service.database_threads import close_connections as close_database_connections
                 from search_service.keys.last_used import stop_last_used
                 from search_service.metrics.exposition import forget_this_process
@@ -114,27 +116,32 @@ class SearchASGIHandler(ASGIHandler):
                 await close_database_connections()
                 await close_client()
                 await close_shared_storage()
+                await close_answer_cache()
                 forget_this_process()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
     async def handle(self, scope: Any, receive: Any, send: Any) -> None:
-        if announces_body(scope["headers"]) and (refusal := body_refusal(scope)) is not None:
+        body_announced = announces_body(scope["headers"])
+        if body_announced and (refusal := body_refusal(scope)) is not None:
             await self.refuse_body(scope, send, refusal)
             return
+        config = settings.SEARCH
+        if scope.get("path") == REPLAY_PATH and not body_announced:
+            from search_service.answer_cache.replay import replay  # imports the models: after Django's setup
+
+            if await replay(config, scope, send):  # a repeat, answered from the cache: no turn, no Django
+                return
         try:
             # The head had HEADER_READ_TIMEOUT to arrive (protocol.py); a body (InstantSearch's POSTs) has as long
             # again: a client that announces one and trickles it must not hold its connection for good.
-            async with asyncio.timeout(
-                settings.SEARCH.header_read_timeout if announces_body(scope["headers"]) else None
-            ):
+            async with asyncio.timeout(config.header_read_timeout if body_announced else None):
                 body_file = await self.read_body(receive)
         except RequestAborted:
             return
         except TimeoutError:
             await self.refuse_body(scope, send, BODY_TIMED_OUT, status=408)
             return
-        config = settings.SEARCH
         if not passes_door(config, scope):
             await self.answer(scope, receive, send, body_file)
             return
@@ -155,6 +162,10 @@ class SearchASGIHandler(ASGIHandler):
         if response is None:
             await signals.request_finished.asend(sender=self.__class__)
         else:
+            if ANSWERED_FROM in scope:
+                from search_service.answer_cache.replay import remember
+
+                remember(settings.SEARCH, scope, response)
             with contextlib.suppress(asyncio.CancelledError):  # the client left while we were sending
                 await self.send_response(response, send)
             response.close()

@@ -15,12 +15,13 @@ _INSTANTSEARCH = "_instantsearch_searches"
 @dataclass(frozen=True, slots=True)
 class SearchOutcome:
     total_hits: int  # hits, suggestions or documents found
-    took_ms: int | None  # Elasticsearch's own `took`
+    took_ms: int | None  # Elasticsearch's own `took` (of the search that made the answer, when it was cached)
+    cached: bool = False  # answered without a search of its own (answer_cache/)
 
 
-def note_outcome(request: HttpRequest, *, total_hits: int, took_ms: int | None) -> None:
-    """Called by a view once Elasticsearch has answered."""
-    setattr(request, _OUTCOME, SearchOutcome(total_hits, took_ms))
+def note_outcome(request: HttpRequest, *, total_hits: int, took_ms: int | None, cached: bool = False) -> None:
+    """Called by a view once Elasticsearch (or the answer cache) has answered."""
+    setattr(request, _OUTCOME, SearchOutcome(total_hits, took_ms, cached))
 
 
 def outcome_of(request: HttpRequest) -> SearchOutcome | None:

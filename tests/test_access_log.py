@@ -23,6 +23,7 @@ FIELDS = {
     "duration_ms",
     "es_took_ms",
     "hits",
+    "cached",
     "queue_ms",
     "api_key_prefix",
     "client",

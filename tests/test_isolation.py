@@ -101,7 +101,8 @@ async def test_expensive_queries_have_a_budget_of_their_own(api, configure_servi
     configure_service(search_expensive_rate_limit="1/minute")
     assert (await api.get("/search", params=WILDCARD)).status_code == 200
 
-    body = assert_error(await api.get("/search", params=WILDCARD), 429, "rate_limited")
+    # Another one: the same again is answered by the answer cache, which asks nothing of Elasticsearch.
+    body = assert_error(await api.get("/search", params={"q": "pick*"}), 429, "rate_limited")
 
     assert "expensive queries" in body["detail"]
     assert (await api.get("/search", params={"q": "json"})).status_code == 200  # ordinary ones still run
@@ -139,7 +140,8 @@ async def test_with_the_defaults_a_burst_from_one_caller_runs_in_full_at_once(
     assert (await api.get("/search", params={"q": "json"})).status_code == 200  # the mapping read, once
     tickets.clear()
 
-    answers = await asyncio.gather(*(api.get("/search", params={"q": "json", "page": 1 + i % 3}) for i in range(100)))
+    # 100 different searches: identical ones would share one search (the answer cache's coalescing).
+    answers = await asyncio.gather(*(api.get("/search", params={"q": "json", "size": 1 + i}) for i in range(100)))
 
     assert [answer.status_code for answer in answers] == [200] * 100
     # All at once, not in turns: every search took its turn at the door and in front of Elasticsearch on arrival.
@@ -185,7 +187,7 @@ async def test_a_light_caller_walks_past_a_heavy_callers_backlog_at_the_door(
     # Four searches at a time (every answer takes 2 s): a backend's 8 fill them and queue 4 at the door.
     configure_service(elasticsearch_hosts=slow_elasticsearch, search_concurrency_min=4, search_concurrency_max=4)
     assert (await api.get("/search", params={"q": "json"})).status_code == 200  # the mapping read, once
-    heavy = [asyncio.create_task(api.get("/search", params={"q": "json", "page": i % 3 + 1})) for i in range(8)]
+    heavy = [asyncio.create_task(api.get("/search", params={"q": "json", "size": 1 + i})) for i in range(8)]
     await until(lambda: lanes().door.queued == 4)
     light_client = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=application, client=("198.51.100.7", 4000)), base_url="http://localhost"
@@ -226,3 +228,18 @@ async def test_refused_at_the_door_is_a_json_429_with_retry_after_and_an_access_
     assert any("door-refusal" in str(getattr(r, "access", "")) for r in caplog.records)
     assert (await api.get("/health")).status_code == 200  # probes never wait at the door
     assert (await holder).status_code == 200
+
+
+async def test_an_answer_from_the_cache_takes_no_turn_in_front_of_elasticsearch(api, tickets):
+    assert (await api.get("/search", params={"q": "json"})).status_code == 200  # searched: its turns
+    searched = [lane for lane, _ in tickets]
+    tickets.clear()
+    for _ in range(3):  # a hit through Django, then replays before it
+        assert (await api.get("/search", params={"q": "json"})).status_code == 200
+
+    ordinary, expensive = lanes().ordinary, lanes().expensive
+    assert any(lane is ordinary for lane in searched)
+    assert [lane for lane, _ in tickets if lane is ordinary or lane is expensive] == []
+    assert (
+        sum(lane is lanes().door for lane, _ in tickets) == 1
+    )  # the hit through Django passed the door; replays did not

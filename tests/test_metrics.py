@@ -49,8 +49,8 @@ async def scrape(api) -> Samples:
 
 async def test_requests_elasticsearch_calls_and_errors_are_counted(api, metrics_on, configure_service, fixture_index):
     before = await scrape(api)
-    for _ in range(3):
-        assert (await api.get("/search", params={"q": "json"})).status_code == 200
+    for size in (1, 2, 3):  # three different searches: the same one again would be answered by the answer cache
+        assert (await api.get("/search", params={"q": "json", "size": size})).status_code == 200
     assert (await api.get("/documents/json.dumps")).status_code == 200
     assert (await api.get("/search", params={"size": -1})).status_code == 422
     assert (await api.get("/no/such/path")).status_code == 404
@@ -132,7 +132,9 @@ def test_two_workers_are_summed_and_served_on_the_metrics_port(fixture_index, tm
         with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
             # New connections, so that both workers take some.
             statuses = [
-                httpx.get(f"http://127.0.0.1:{port}/search", params={"q": "json"}).status_code for _ in range(20)
+                # Different searches: the same one again would be answered by the answer cache.
+                httpx.get(f"http://127.0.0.1:{port}/search", params={"q": "json", "size": size}).status_code
+                for size in range(1, 21)
             ]
             assert client.get("/metrics").status_code == 404  # not on the API's port
         assert statuses == [200] * 20

@@ -60,4 +60,5 @@ def search_row(
         "elasticsearch_took_ms": outcome.took_ms if outcome else None,
         "api_key_prefix": api_key_prefix,
         "api": api,
+        "cached": outcome.cached if outcome else False,
     }

@@ -5,44 +5,44 @@ page that found few hits also asks for spelling corrections (query/spelling.py);
 again with typos and the last word completed (query/tolerance.py), and its cursors continue that tolerant search.
 """
 
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from elasticsearch import AsyncElasticsearch
 from ninja import Query, Router
 
-from search_service import pagination
 from search_service.admission import Refused, admit, admit_if_free, search_cost, spelling_cost, tolerant_cost
+from search_service.admission.cost import Cost
+from search_service.answer_cache import Answer, Served, answer_cache_for, search_key, stored_key
+from search_service.answer_cache.replay_book import ANSWERED_FROM
+from search_service.answer_cache.responses import JSON, cached_response
 from search_service.cursor_pits import shares_point_in_time
 from search_service.elastic import get_client
+from search_service.endpoints.search_pages import fetch_page
 from search_service.endpoints.second_looks import (
-    default_operator,
     did_you_mean,
     tolerant_pass_text,
     total_hits,
     wants_did_you_mean,
     wants_tolerant_pass,
 )
-from search_service.faults import ElasticsearchAnswerMalformed
-from search_service.keys.auth import SEARCH_AUTH, caller_identity
+from search_service.keys.auth import SEARCH_AUTH, authenticated_key, caller_identity
 from search_service.mapping.loaded import index_fields
 from search_service.metrics.series import TOLERANT_SEARCHES
 from search_service.outcome import note_outcome, note_queue_wait
 from search_service.parameters import InvalidParameter, known_parameters, refuse_unknown_parameters
-from search_service.query.body import build_search_body
 from search_service.query.cursor import Cursor, read_cursor, search_digest, write_cursor
 from search_service.query.facets import selected_values
 from search_service.query.filter_values import FilterValueError, type_filters
-from search_service.query.filters import Filter
 from search_service.query.policy import CheckedQuery, QueryCost, check_query, policy_from_settings
 from search_service.query.response import search_response
 from search_service.query.simple import check_simple_query
-from search_service.query.sorting import rank_sort
 from search_service.query.stats import STATS_COST_IN_BUCKETS, check_stats_types
 from search_service.query.tolerance import TolerantText
-from search_service.renderers import render_json
 from search_service.schemas import ERRORS, SearchParams, SearchResponse
 from search_service.settings import ServiceSettings
 
@@ -110,7 +110,7 @@ async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpRespo
     selected = selected_values(filters, params.facets)
     caller = caller_identity(request)
     fetch = partial(
-        _fetch_page,
+        fetch_page,
         client,
         config,
         params,
@@ -121,11 +121,64 @@ async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpRespo
         sort_casts=fields.sort_casts,
         caller=caller,
     )
+    make = partial(
+        _make_answer,
+        request,
+        config,
+        client,
+        params,
+        fetch,
+        cost=cost,
+        caller=caller,
+        cursor=cursor,
+        tolerant=tolerant,
+        digest=digest,
+        tolerant_digest=tolerant_digest,
+        selected=selected,
+        types={name: info.type for name in {*params.facets, *params.stats} if (info := fields.get(name)) is not None},
+    )
+    cache = answer_cache_for(config)
+    if cursor is not None or not cache.enabled:  # a cursor page continues its own point in time: never cached
+        answer = await make()
+        note_outcome(request, total_hits=answer.total_hits, took_ms=answer.took_ms)
+        return HttpResponse(answer.body, content_type=JSON)
+    generation = await cache.current_generation(client, config.elasticsearch_index)
+    search_named = search_key(checked_text=checked.text, parameters=params.model_dump(mode="json"))
+    key = None if generation is None else stored_key(search_named, generation)
+    entry, served = await cache.answer(search_named, key, make)
+    made_here = served in (Served.MISS, Served.BYPASS)
+    note_outcome(request, total_hits=entry.total_hits, took_ms=entry.took_ms, cached=not made_here)
+    if key is None or generation is None:  # not kept: nothing for others to keep either
+        return HttpResponse(entry.body, content_type=JSON)
+    if not made_here:  # a repeat: the next one is answered before Django (answer_cache/replay.py)
+        request.scope[ANSWERED_FROM] = (key, generation)  # type: ignore[attr-defined]
+    return cached_response(request, entry, private=authenticated_key(request) is not None)
+
+
+async def _make_answer(
+    request: HttpRequest,
+    config: ServiceSettings,
+    client: AsyncElasticsearch,
+    params: SearchParams,
+    fetch: Callable[..., Awaitable[tuple[dict[str, Any], Cursor | None]]],
+    *,
+    cost: Cost,
+    caller: str,
+    cursor: Cursor | None,
+    tolerant: TolerantText | None,
+    digest: str,
+    tolerant_digest: str,
+    selected: dict[str, list[str]],
+    types: dict[str, str],
+) -> Answer:
+    """The page's answer: the exact search, the tolerant pass when it found little, the did-you-mean suggestions,
+    each admitted in front of Elasticsearch at its own price."""
     resumes = tolerant if cursor is not None and cursor.digest == tolerant_digest else None
     async with admit(config, caller, cost) as turn:
         note_queue_wait(request, turn.waited)
         exact, next_cursor = await fetch(digest=digest if resumes is None else tolerant_digest, tolerant=resumes)
     result = exact
+    complete = True  # False: a pass was left out for want of room, and the answer is not kept in the cache
     if cursor is None and tolerant is not None and wants_tolerant_pass(config, exact):
         try:
             async with admit(
@@ -145,6 +198,7 @@ async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpRespo
                 result, next_cursor = relaxed, relaxed_cursor
         except Refused:  # the exact hits are an answer; a 429 for the extra pass would not be
             TOLERANT_SEARCHES.labels("skipped").inc()
+            complete = False
     # A first page only: whoever follows `next` has had the suggestions already. The call is the caller's work
     # too, priced on its own, and left out when there is no room for it now.
     suggestions: list[str] = []
@@ -152,7 +206,7 @@ async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpRespo
         async with admit_if_free(config, caller, spelling_cost(params.q.split())) as room:
             if room:
                 suggestions = await did_you_mean(client, config, params.q)
-    tolerant_page = result is not exact or resumes is not None
+            complete = complete and room
     # Rendered straight from Elasticsearch's answer: running every hit's source through the response
     # schema again cost more than the rest of the view. SearchResponse still documents the shape,
     # and the tests hold the two together.
@@ -167,89 +221,12 @@ async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpRespo
         stats=params.stats,
         selected=selected,
         # Only the fields asked for: walking the whole mapping on every request would cost as much as it has fields.
-        types={name: info.type for name in {*params.facets, *params.stats} if (info := fields.get(name)) is not None},
-        tolerant=tolerant_page,
+        types=types,
+        tolerant=result is not exact or resumes is not None,
     )
-    note_outcome(request, total_hits=answer["total"]["value"], took_ms=answer["took_ms"])
-    return render_json(answer)
-
-
-async def _fetch_page(
-    client: AsyncElasticsearch,
-    config: ServiceSettings,
-    params: SearchParams,
-    checked: CheckedQuery,
-    cursor: Cursor | None,
-    *,
-    digest: str,
-    filters: list[Filter],
-    selected: dict[str, list[str]],
-    sort_casts: dict[str, str],
-    caller: str,
-    tolerant: TolerantText | None = None,
-) -> tuple[dict[str, Any], Cursor | None]:
-    """Elasticsearch's answer for the page, and the cursor to the next one (None on the last); with `tolerant`,
-    of the tolerant pass, whose cursors carry `digest`."""
-    sort = params.sort_keys
-    if not checked.text and not params.sort and config.search_rank_field:
-        sort = rank_sort(config.search_rank_field)
-    build = partial(
-        build_search_body,
-        query=checked.text,
-        mode=params.mode,
-        size=params.size,
-        fields=config.search_fields,
-        source_fields=config.search_source_fields,
-        timeout_seconds=config.search_timeout,
-        highlight_max_chars=config.search_highlight_max_chars,
-        highlight_text=checked.highlight_text,
-        filters=filters,
-        facets=params.facets,
-        facet_size=params.facet_size,
-        stats=params.stats,
-        selected=selected,
-        sort=sort,
-        sort_casts=sort_casts,
-        track_total_hits=config.search_track_total_hits,
-        rank_field=config.search_rank_field if params.rank == "custom" else "",
-        operator=default_operator(config),
-        tolerant=tolerant,
+    return Answer(
+        body=orjson.dumps(answer),
+        total_hits=answer["total"]["value"],
+        took_ms=answer["took_ms"],
+        keep=complete and not answer["timed_out"] and not answer["shards"]["failed"],
     )
-    keep_alive = config.search_cursor_keep_alive
-    if cursor is None:
-        body = build(page=params.page)
-        # The same shard copies for the same search, so that ties keep one order from page to page.
-        result = (await client.search(index=config.elasticsearch_index, body=body, preference=digest)).body
-        if not isinstance(result, dict):
-            raise ElasticsearchAnswerMalformed("the search answer is not a JSON object")
-        before, pit_id = (params.page - 1) * params.size, None
-    else:
-        pit_id = cursor.pit_id or await pagination.open_for_cursor(client, config, cursor, caller=caller)
-        after, offset = cursor.search_after, cursor.offset
-        body = build(offset=offset, tiebreaker=pagination.TIEBREAKER)
-        if after is None and pagination.needs_probe(offset, params.size):
-            after = await pagination.sort_values_before(
-                client, body, offset=offset, pit_id=pit_id, keep_alive=keep_alive
-            )
-        if after is not None:
-            body = build(search_after=after, tiebreaker=pagination.TIEBREAKER)
-        result = await pagination.search_in_point_in_time(client, body, pit_id=pit_id, keep_alive=keep_alive)
-        before, pit_id = offset, result.get("pit_id") or pit_id
-    next_cursor = _next_cursor(result, digest=digest, before=before, size=params.size, pit_id=pit_id)
-    if next_cursor is None and pit_id is not None:
-        await pagination.close_point_in_time(client, pit_id)
-    return result, next_cursor
-
-
-def _next_cursor(result: dict[str, Any], *, digest: str, before: int, size: int, pit_id: str | None) -> Cursor | None:
-    hits = result.get("hits")
-    if not isinstance(hits, dict) or not isinstance(hits.get("hits"), list) or not isinstance(hits.get("total"), dict):
-        return None  # search_response refuses the answer, with a 502
-    seen = before + len(hits["hits"])
-    total = hits["total"]
-    more = size > 0 and len(hits["hits"]) == size and (total.get("relation") == "gte" or seen < total.get("value", 0))
-    if not more:
-        return None
-    if pit_id is None:
-        return Cursor(digest=digest, offset=seen)
-    return Cursor(digest=digest, offset=seen, pit_id=pit_id, search_after=pagination.last_sort_values(result))

@@ -12,6 +12,7 @@ from typing import Any
 
 from elasticsearch import ApiError, AsyncElasticsearch, NotFoundError, TransportError
 
+from search_service.answer_cache.generation import CHECK_SECONDS as GENERATION_CHECK_SECONDS
 from search_service.elastic import server_version
 from search_service.indexing.bulk import Retries, index_batches
 from search_service.indexing.definition import (
@@ -33,6 +34,8 @@ from search_service.indexing.report import FAILURES_SHOWN, LoadReport
 from search_service.indexing.source import BadLine, Parsed
 from search_service.indexing.versions import index_prefix, new_index_name, versions_to_delete
 
+ANSWER_CACHE_SETTLE_SECONDS = 2 * GENERATION_CHECK_SECONDS
+
 # A bulk request or the refresh of a large index takes longer than a search, which the settings' timeout is for.
 LOAD_REQUEST_TIMEOUT = 120.0
 
@@ -44,7 +47,9 @@ class LoadPlan:
     keep: int = 1  # versions kept, the new one included
     max_errors: int = 1000  # more failed lines than this: stop, delete the new index, leave the alias
     replace_index: bool = False  # a concrete index under the alias's name may be deleted for the alias
-    grace_seconds: float = 0.0  # between the swap and deleting the index that was serving searches
+    # Between the swap and deleting the index that was serving searches; and the command returns no sooner than
+    # this (at most ANSWER_CACHE_SETTLE_SECONDS of it) after the swap, when no cached answer of the old is served.
+    grace_seconds: float = 0.0
     chunk_size: int = 2000
     retries: Retries = field(default_factory=Retries)
 
@@ -98,8 +103,15 @@ async def load_index(
         with contextlib.suppress(ApiError, TransportError):
             await client.indices.delete(index=name, ignore_unavailable=True)
         raise
+    swapped = time.monotonic()
     report.seconds = time.perf_counter() - began
     report.deleted = await _prune(client, plan, name, current)
+    # The service's workers read the alias's generation at least once a second (answer_cache/generation.py) and
+    # retire their cached answers when it changes: waiting that long again, within the grace, means that once the
+    # command returns, no search is answered from the old index.
+    settle = min(plan.grace_seconds, ANSWER_CACHE_SETTLE_SECONDS) - (time.monotonic() - swapped)
+    if settle > 0:
+        await asyncio.sleep(settle)
     return report
 
 

@@ -54,7 +54,8 @@ def metrics_middleware(
         finally:
             IN_FLIGHT.dec()
         observe_request(endpoint_of(request), response.status_code, time.perf_counter() - began)
-        recorder_publisher.publish(recorder_for(config).stats())
+        if recorder_publisher.due():
+            recorder_publisher.publish(recorder_for(config).stats())
         return response
 
     return middleware

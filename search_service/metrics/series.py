@@ -97,6 +97,20 @@ DATABASE_AVAILABLE = Gauge(
 )
 
 # prometheus-client looks a labelled child up under a lock on every call; these are looked up once.
+# The answer cache (answer_cache/).
+CACHE_REQUESTS = Counter(
+    "search_cache_requests",
+    "First-page searches by how the answer cache served them: hit (this worker's memory), shared (the fleet's "
+    "Redis), coalesced (waited on an identical search in flight), miss (searched), bypass (no generation known)",
+    ["result"],
+)
+CACHE_EVICTIONS = Counter("search_cache_evictions", "Cached answers pushed out by SEARCH_CACHE_MAX_BYTES")
+CACHE_BYTES = Gauge(
+    "search_cache_bytes", "Memory the cached answers take, by the cache's count", multiprocess_mode="livesum"
+)
+CACHE_SHARED_ERRORS = Counter(
+    "search_cache_shared_errors", "Calls to SEARCH_CACHE_URL's Redis that failed or timed out (served as misses)"
+)
 _request_children: dict[tuple[str, int], Histogram] = {}
 _elasticsearch_children: dict[str, Histogram] = {}
 
@@ -196,6 +210,10 @@ class RecorderPublisher:
         self.interval = interval
         self._next = 0.0
         self._last = (0, 0, 0)  # written, dropped, failed writes: as published so far
+
+    def due(self) -> bool:
+        """Whether publish would publish now: callers skip computing the counts when it would not."""
+        return time.monotonic() >= self._next
 
     def publish(self, stats: RecorderCounts, *, force: bool = False) -> None:
         now = time.monotonic()

@@ -19,6 +19,7 @@ class SearchRecord(models.Model):
     elasticsearch_took_ms = models.PositiveIntegerField(null=True)  # Elasticsearch's own `took`
     api_key_prefix = models.CharField(max_length=16, default="")  # the caller's key, when keys exist
     api = models.CharField(max_length=16, default="search")  # which API answered: `search` or `instantsearch`
+    cached = models.BooleanField(default=False)  # answered by the answer cache, without a search of its own
 
     class Meta:
         indexes = (models.Index(fields=["zero_results", "timestamp"], name="zero_results_by_time"),)

@@ -9,6 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from pydantic import ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from search_service.settings.cache import CacheSettings
 from search_service.settings.connection import DEFAULT_HOSTS, ConnectionSettings
 from search_service.settings.limits import LimitSettings
 from search_service.settings.operations import OperationsSettings
@@ -18,7 +19,9 @@ from search_service.settings.web import WebSettings
 __all__ = ["SETTINGS_GROUPS", "ServiceSettings", "describe_validation_error", "load_settings"]
 
 
-class ServiceSettings(BaseSettings, ConnectionSettings, SearchSettings, LimitSettings, WebSettings, OperationsSettings):
+class ServiceSettings(
+    BaseSettings, ConnectionSettings, SearchSettings, CacheSettings, LimitSettings, WebSettings, OperationsSettings
+):
     """Every environment variable the service reads. Field `x` is variable `X`."""
 
     model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
@@ -101,6 +104,7 @@ SETTINGS_GROUPS: dict[str, tuple[str, ...]] = {
         "search_timeout",
         "search_highlight_max_chars",
     ),
+    "Answer cache": ("search_cache_ttl", "search_cache_max_bytes", "search_cache_url"),
     "Admission and rate limits": (
         "search_admission",
         "search_concurrency_min",

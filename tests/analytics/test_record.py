@@ -44,6 +44,7 @@ def test_a_search_that_found_something():
         "elasticsearch_took_ms": 2,
         "api_key_prefix": "",
         "api": "search",
+        "cached": False,
     }
 
 

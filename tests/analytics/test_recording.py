@@ -40,6 +40,25 @@ async def test_every_search_is_recorded_with_what_it_found(api, configure_servic
     assert all(r.latency_ms > 0 for r in records)
 
 
+async def test_answers_from_the_cache_are_rows_too_flagged_cached(api, configure_service):
+    configure_service(search_analytics=True)
+    first = await api.get("/search", params={"q": "json"})  # searched
+    await api.get("/search", params={"q": "json"})  # a hit, through Django
+    await api.get("/search", params={"page": "1", "q": "json"})  # the same search written otherwise: a hit too
+    await api.get("/search", params={"q": "json"}, headers={"If-None-Match": first.headers["ETag"]})  # a replay
+    await stop_recorder()
+    records = [record async for record in SearchRecord.objects.order_by("id")]
+
+    assert [(r.query, r.status, r.cached) for r in records] == [
+        ("json", 200, False),
+        ("json", 200, True),
+        ("json", 200, True),
+        ("json", 304, True),
+    ]
+    assert {r.total_hits for r in records} == {records[0].total_hits}
+    assert {r.elasticsearch_took_ms for r in records} == {records[0].elasticsearch_took_ms}
+
+
 async def test_filters_mode_and_page_are_recorded(api, configure_service):
     configure_service(search_analytics=True)
     [record] = await search_and_write(api, "paginated", mode="simple", filter="kind:function", page=2, size=5)

@@ -64,7 +64,9 @@ class Command(BaseCommand):
             "--grace",
             type=float,
             help="seconds between the swap and deleting the index that served searches, so that searches already "
-            "running on it end (default: ELASTICSEARCH_REQUEST_TIMEOUT, the longest the service waits for one)",
+            "running on it end (default: ELASTICSEARCH_REQUEST_TIMEOUT, the longest the service waits for one); "
+            "the command also waits up to 2 s of it after the swap, so that once it returns no cached answer of "
+            "the old index is served",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
