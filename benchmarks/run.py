@@ -4,8 +4,8 @@ cost, and how it holds under attack.
 Starts what it needs (the local Elasticsearch with the demo data, the latency proxy, each server under
 test), drives them with established load generators (ApacheBench, hey, wrk), and writes
 docs/benchmarks/results.md and docs/benchmarks/benchmarks.png; the feature-cost (benchmarks/features.py),
-attack (benchmarks/attack/) and indexing (benchmarks/indexing.py) scenarios write features.md, attack.md and
-indexing.md. See docs/benchmarks.md.
+attack (benchmarks/attack/), indexing (benchmarks/indexing.py) and answer cache (benchmarks/cache/) scenarios write
+features.md, attack.md, indexing.md and cache.md. See docs/benchmarks.md.
 """
 
 import argparse
@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks import attack, fairness, features, indexing, instantsearch, relevance, toggles  # noqa: E402
+from benchmarks import attack, cache, fairness, features, indexing, instantsearch, relevance, toggles  # noqa: E402
 from benchmarks.harness import (  # noqa: E402
     BIG_POOL,
     ES_URL,
@@ -380,8 +380,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
         "--only",
-        choices=["attack", "fairness", "features", "indexing", "instantsearch", "relevance", "toggles"],
-        help="run only this scenario (attack: see benchmarks/attack/; fairness: benchmarks/fairness/; "
+        choices=["attack", "cache", "fairness", "features", "indexing", "instantsearch", "relevance", "toggles"],
+        help="run only this scenario (attack: see benchmarks/attack/; cache: benchmarks/cache/; "
+        "fairness: benchmarks/fairness/; "
         "features: benchmarks/features.py; indexing: benchmarks/indexing.py; instantsearch: "
         "benchmarks/instantsearch/; relevance: benchmarks/relevance/; toggles: benchmarks/toggles.py)",
     )
@@ -395,6 +396,7 @@ def main() -> None:
     fairness.add_arguments(parser)
     indexing.add_arguments(parser)
     relevance.add_arguments(parser)
+    cache.add_arguments(parser)
     args = parser.parse_args()
 
     # 1,000 concurrent requests need ~4,000 descriptors across the generator, servers and proxy.
@@ -420,6 +422,8 @@ def main() -> None:
         indexing.run_from_arguments(args)
     if args.only in (None, "relevance"):
         relevance.run_from_arguments(args)
+    if args.only in (None, "cache"):
+        cache.run_from_arguments(args)
 
 
 def performance_scenarios(args: argparse.Namespace) -> None:

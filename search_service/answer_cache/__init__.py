@@ -41,9 +41,12 @@ class AnswerCache:
     def __init__(self, config: ServiceSettings) -> None:
         self.ttl = config.search_cache_ttl
         self.enabled = config.search_cache_ttl > 0 and config.search_cache_max_bytes > 0
-        # The replays (replay.py) get an eighth of the bytes: a request and a response's headers, each well under 1 KB.
-        replay_bytes = config.search_cache_max_bytes // 8
-        self.store = LocalStore(max_bytes=config.search_cache_max_bytes - replay_bytes, ttl=config.search_cache_ttl)
+        # The replays (replay.py) get an eighth of the bytes (a request, a response's headers, an analytics row: ~2 KB
+        # each); a sixteenth is left to what no count sees, the allocator's free lists and fragmentation, so that the
+        # worker's memory stays within the bound (measured: benchmarks/cache/memory.py, docs/benchmarks/cache.md).
+        budget = config.search_cache_max_bytes
+        replay_bytes = budget // 8
+        self.store = LocalStore(max_bytes=budget - replay_bytes - budget // 16, ttl=config.search_cache_ttl)
         self.replays = ReplayBook(max_bytes=replay_bytes, ttl=config.search_cache_ttl)
         self.shared = SharedStore(config.search_cache_url) if config.search_cache_url else None
         self.generation = IndexGeneration(on_change=self.store.clear)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 # Per entry, besides the answer's bytes and its key: the Entry, the key's and the body's object headers, and the
 # cache's own link and dictionary slot (measured with tracemalloc, rounded up), so that the byte bound holds for
 # the worker's memory, not only for the JSON.
-ENTRY_OVERHEAD_BYTES = 512
+ENTRY_OVERHEAD_BYTES = 700
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,9 @@
 """Cache hits answered before Django: the ASGI handler (asgi.py) serves a repeat of an anonymous `GET /search` from
-the answer cache without building a request, running the middleware or resolving a URL, which cost ~10 times what
-the hit itself costs.
+the answer cache without building a request, running the middleware or resolving a URL, which cost several times
+what the hit itself costs.
 
 A request is a repeat when its query string, Host and Origin are those of a request that the whole stack answered
-from (or into) the cache: the response it sent then, headers and all, is the template, so what the middleware decided
+from the cache: the response it sent then, headers and all, is the template, so what the middleware decided
 (allowed host, CORS, security headers) is what it decided for the same request. What the middleware does per request
 is done here too, by the same functions: the rate limit, the access line, the metrics, the analytics row (flagged
 cached). Anything else goes the whole way: a credential, another method or path, a generation not read within
@@ -49,7 +49,7 @@ def read_head(scope: dict[str, Any]) -> Head | None:
     """What a replay depends on, from one pass over the headers; None when the request may not be replayed."""
     if scope.get("method") != "GET" or scope.get("path") != REPLAY_PATH:
         return None
-    host = origin = if_none_match = request_id = None
+    host = origin = if_none_match = sent_id = None
     for name, value in scope["headers"]:
         if name in CREDENTIALS:
             return None
@@ -60,12 +60,12 @@ def read_head(scope: dict[str, Any]) -> Head | None:
         elif name == b"if-none-match":
             if_none_match = value.decode("latin-1")
         elif name == b"x-request-id":
-            request_id = value.decode("latin-1")
-    return Head((scope.get("query_string", b""), host, origin), if_none_match, request_id)
+            sent_id = value.decode("latin-1")
+    return Head((scope.get("query_string", b""), host, origin), if_none_match, sent_id)
 
 
 def remember(config: ServiceSettings, scope: dict[str, Any], response: HttpResponseBase) -> None:
-    """After the whole stack answered a request from or into the cache: how to answer the same request again."""
+    """After the whole stack answered a request from the cache: how to answer the same request again."""
     answered_from = scope.get(ANSWERED_FROM)
     if answered_from is None or response.status_code != 200:
         return

@@ -12,6 +12,7 @@ REPLAY_PATH = "/search"
 ANSWERED_FROM = "search_service.answered_from"
 # Per replay, besides its bytes: the objects, the cache's link and dictionary slot.
 REPLAY_OVERHEAD_BYTES = 400
+HEADER_OVERHEAD_BYTES = 120  # a (name, value) tuple of two bytes objects: measured with tracemalloc (memory.py)
 ROW_OVERHEAD_BYTES = 1200  # a dict of 14 fields and their values
 
 Request = tuple[bytes, bytes | None, bytes | None]  # query string, Host, Origin
@@ -53,7 +54,7 @@ class ReplayBook:
         query_text: str | None,
     ) -> None:
         held = sum(len(part) for part in request if part is not None) + len(key) + len(generation)
-        held += sum(len(name) + len(value) for name, value in headers) + len(query_text or "")
+        held += sum(len(name) + len(value) + HEADER_OVERHEAD_BYTES for name, value in headers) + len(query_text or "")
         if row is not None:
             held += ROW_OVERHEAD_BYTES + len(row.get("query") or "") + sum(len(value) for value in row["filters"])
         size = held + REPLAY_OVERHEAD_BYTES
