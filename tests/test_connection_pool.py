@@ -51,8 +51,10 @@ async def test_searches_in_flight_are_bounded_by_the_pool(
         elasticsearch_connections_per_node=pool,
         elasticsearch_request_timeout=30,
         # One request per search, so that the pool serves searches only: `json` finds 2 fixture documents, few
-        # enough for a did-you-mean request too.
+        # enough for a did-you-mean request too; and no answer cache, whose index-generation read in the
+        # background would take a connection too.
         search_did_you_mean_below=-1,
+        search_cache_ttl=0,
     )
 
     # The first request of a worker reads the index's mapping (mapping/loaded.py): done before counting.
