@@ -36,6 +36,15 @@ _ids = random.Random()  # seeded from the kernel once per process
 os.register_at_fork(after_in_child=_ids.seed)  # a forked worker must not repeat its parent's ids
 
 
+def write_line(fields: dict[str, Any]) -> None:
+    """One access line, through the logger (its level, filters and handlers decide as for any record). The record
+    is made here rather than by logger.info, which walks the stack for the caller's file and line: ~5 µs a line, a
+    twentieth of what a cached answer costs, for fields no access line shows."""
+    if logger.isEnabledFor(logging.INFO):
+        line = {"access": fields}
+        logger.handle(logger.makeRecord(logger.name, logging.INFO, __file__, 0, "access", (), None, extra=line))
+
+
 def request_id(header: str | None) -> str:
     if header is not None and REQUEST_ID.match(header):
         return header
@@ -91,7 +100,7 @@ def access_log_middleware(
                 duration=time.perf_counter() - began,
                 keep_query_text=keep,
             )
-            logger.info("access", extra={"access": fields})
+            write_line(fields)
             raise
         response["X-Request-ID"] = the_id
         if not is_successful_probe(request.path, response.status_code):
@@ -102,7 +111,7 @@ def access_log_middleware(
                 duration=time.perf_counter() - began,
                 keep_query_text=keep,
             )
-            logger.info("access", extra={"access": fields})
+            write_line(fields)
         return response
 
     return middleware
@@ -126,4 +135,4 @@ def log_early_answer(
         "api_key_prefix": None,
         "client": client,
     }
-    logger.info("access", extra={"access": fields})
+    write_line(fields)

@@ -25,4 +25,7 @@ class JsonFormatter(logging.Formatter):
                 line["exception"] = self.formatException(record.exc_info)
         # JSON allows U+2028 and U+2029 raw, but many log tools (and JavaScript before ES2019) read them as line
         # breaks: a path or `q` holding one made one record read as three lines. Escaped, the line is one line.
-        return orjson.dumps(line, default=str).decode().translate(LINE_SEPARATORS)
+        text = orjson.dumps(line, default=str).decode()
+        if "\u2028" in text or "\u2029" in text:  # rare: looked for first, since translate costs ~3 µs a line
+            return text.translate(LINE_SEPARATORS)
+        return text

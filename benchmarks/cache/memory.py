@@ -5,11 +5,12 @@ the scenario runs per bound (memory_runs.py).
 Django is set up as the tests do it, then one AnswerCache (the service's class, built from a ServiceSettings with
 the given byte bound) is filled as the view and the ASGI handler fill it: `cache.answer(key, make)` for each
 distinct key, `make` returning an Answer whose body is a real answer of the service (the scenario saves them to
-FILE, with the headers a replay keeps), then `cache.replays.put(...)` for the request, as `replay.remember` does
-after the whole stack answered. Every body and header is a new object, as each answer off the network is.
+FILE, with the headers a replay keeps) written anew by orjson, as the view writes it; then `cache.replays.put(...)`
+for the request, as `replay.remember` does after the whole stack answered. Every body and header is a new object,
+as each answer off the network is.
 
-The TTL is an hour, not the default 10 s: the byte bound is what is measured, and a million keys must all still be
-live when the LRU pushes them out (with 10 s, expiry would keep the cache under the bound by itself). Prints one
+The TTL is an hour, not the default 60 s: the byte bound is what is measured, and a million keys must all still be
+live when the LRU pushes them out (with 60 s, expiry could keep the cache under the bound by itself). Prints one
 JSON line per reading of VmRSS (/proc/self/status): after setup, every `--every` keys, at the end.
 """
 
@@ -24,24 +25,12 @@ import re
 import time
 import tracemalloc
 from pathlib import Path
+from typing import Any
+
+import orjson
 
 GENERATION = "documents-20260101t000000000/Xq3vY0bJQpW1t5bC8sZ2aA"  # what a read of the demo alias gives
 TTL_SECONDS = 3600.0
-# An analytics row as a replay keeps it (search_service/analytics/record.py's fields; its query set per key).
-ROW = {
-    "timestamp": None,
-    "mode": "query_string",
-    "filters": (),
-    "page": 1,
-    "status": 200,
-    "total_hits": 0,
-    "zero_results": True,
-    "latency_ms": 0.0,
-    "elasticsearch_took_ms": None,
-    "api_key_prefix": "",
-    "api": "search",
-    "cached": True,
-}
 
 
 def rss_bytes() -> int:
@@ -66,6 +55,9 @@ async def fill(
     trace: bool,
 ) -> None:
     from search_service.answer_cache import Answer, AnswerCache, search_key, stored_key
+    from search_service.answer_cache.replay_book import RequestRow
+
+    parsed = [orjson.loads(body) for body in bodies]
     from search_service.settings import ServiceSettings
 
     cache = AnswerCache(ServiceSettings(search_cache_max_bytes=max_bytes, search_cache_ttl=TTL_SECONDS))
@@ -85,20 +77,23 @@ async def fill(
     began = time.monotonic()
     reading(0, began)
     for i in range(keys):
-        template = bodies[i % len(bodies)]
         query = f"{queries[i % len(queries)]} {i}"
         # The view's key: the generation, the checked text, and every parameter as validated (defaults filled in).
         search = search_key(checked_text=query, parameters={"q": query, "page": 1, "size": 10})
         key = stored_key(search, GENERATION)
 
-        async def make(template: bytes = template, hits: int = i % 500) -> Answer:
-            return Answer(body=bytes(memoryview(template)), total_hits=hits, took_ms=3)  # a copy: its own bytes
+        answer = parsed[i % len(parsed)]
+
+        async def make(answer: Any = answer, hits: int = i % 500) -> Answer:
+            # Written as the view writes it (orjson): a new buffer, larger than its text, as each answer is.
+            return Answer(body=orjson.dumps(answer), total_hits=hits, took_ms=3)
 
         await cache.answer(search, key, make)
         request = (f"q={query.replace(' ', '+')}".encode(), b"127.0.0.1:8190", None)
         kept = tuple((name.encode("latin-1"), value.encode("latin-1")) for name, value in headers)
-        # A replay as remember() makes it, with the analytics row it keeps (analytics are on by default).
-        row = ROW | {"query": query}
+        # A replay as remember() makes it, with the analytics row's request part (analytics are on by default; the
+        # query is normalised for the row, so a string of its own).
+        row = RequestRow(query.casefold(), "query_string", (), 1)
         cache.replays.put(request, key=key, generation=GENERATION, headers=kept, row=row, query_text=None)
         if (i + 1) % every == 0 or i + 1 == keys:
             reading(i + 1, began)

@@ -11,12 +11,13 @@ A hit takes no turn in front of Elasticsearch (admission/); the analytics still 
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from enum import StrEnum
 from functools import partial
 
 from elasticsearch import AsyncElasticsearch
 
-from search_service.answer_cache.entry import Answer, Entry, entry_for
+from search_service.answer_cache.entry import Answer, Entry, compact, entry_for
 from search_service.answer_cache.flight import SingleFlight
 from search_service.answer_cache.generation import IndexGeneration
 from search_service.answer_cache.key import search_key, stored_key
@@ -92,6 +93,8 @@ class AnswerCache:
             self.store.put(key, entry)
             return entry, Served.SHARED
         answer = await make()
+        if answer.keep:
+            answer = replace(answer, body=compact(answer.body))
         entry = entry_for(answer, expires_at=time.time() + self.ttl)
         if answer.keep:
             self.store.put(key, entry)

@@ -48,6 +48,12 @@ def entry_for(answer: Answer, *, expires_at: float) -> Entry:
     )
 
 
+def compact(body: bytes) -> bytes:
+    """`body` in an allocation of its own size, to be kept. orjson writes into a buffer it grows by doubling and
+    returns it whole: a 7 KB answer held 16 KB, so that a worker's cache held about twice what it counted."""
+    return bytes(memoryview(body))
+
+
 def etag_of(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
 

@@ -19,14 +19,13 @@ from typing import Any
 
 from django.http import HttpResponseBase, QueryDict
 
-from search_service.access_log import MAX_QUERY_TEXT, request_id
-from search_service.access_log import logger as access_logger
+from search_service.access_log import MAX_QUERY_TEXT, request_id, write_line
 from search_service.admission import Refused, admission_for, client_key
 from search_service.analytics.record import search_row
 from search_service.analytics.recorder import recorder_for
 from search_service.answer_cache import answer_cache_for
 from search_service.answer_cache.entry import Entry, cache_control, matches_etag
-from search_service.answer_cache.replay_book import ANSWERED_FROM, REPLAY_PATH, Replay, Request
+from search_service.answer_cache.replay_book import ANSWERED_FROM, REPLAY_PATH, Replay, Request, RequestRow
 from search_service.elastic import get_client
 from search_service.metrics.series import observe_request, recorder_publisher
 from search_service.outcome import SearchOutcome
@@ -82,7 +81,7 @@ def remember(config: ServiceSettings, scope: dict[str, Any], response: HttpRespo
     parameters = QueryDict(head.request[0])
     row = None
     if config.search_analytics:
-        row = search_row(
+        full = search_row(
             parameters,
             status=200,
             outcome=SearchOutcome(0, None, cached=True),
@@ -90,6 +89,7 @@ def remember(config: ServiceSettings, scope: dict[str, Any], response: HttpRespo
             timestamp=datetime.now(UTC),
             keep_query_text=config.search_analytics_query_text,
         )
+        row = RequestRow(full["query"], full["mode"], full["filters"], full["page"])
     query = parameters.get("q") if config.search_access_log_query_text else None
     answer_cache_for(config).replays.put(
         head.request,
@@ -172,20 +172,28 @@ def _account(
         }
         if config.search_access_log_query_text:
             fields["query"] = found.query_text
-        access_logger.info("access", extra={"access": fields})
+        write_line(fields)
     if config.search_metrics:
         observe_request(REPLAY_PATH, status, duration)
     if config.search_analytics and found.row is not None:
         recorder = recorder_for(config)
+        asked = found.row
+        # search_row's fields: the request's from the replay, the answer's from the entry.
         recorder.record(
-            found.row
-            | {
+            {
                 "timestamp": datetime.now(UTC),
+                "query": asked.query,
+                "mode": asked.mode,
+                "filters": asked.filters,
+                "page": asked.page,
                 "status": status,
                 "total_hits": entry.total_hits,
                 "zero_results": entry.total_hits == 0,
                 "latency_ms": round(duration * 1000, 3),
                 "elasticsearch_took_ms": entry.took_ms,
+                "api_key_prefix": "",
+                "api": "search",
+                "cached": True,
             }
         )
         if config.search_metrics and recorder_publisher.due():

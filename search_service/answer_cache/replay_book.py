@@ -2,7 +2,7 @@
 and the response's headers, to answer the same request again before Django."""
 
 from dataclasses import dataclass
-from typing import Any
+from typing import NamedTuple
 
 from cachetools import TTLCache
 
@@ -10,20 +10,35 @@ from cachetools import TTLCache
 # into the cache (endpoints/search.py), for the ASGI handler to remember.
 REPLAY_PATH = "/search"
 ANSWERED_FROM = "search_service.answered_from"
-# Per replay, besides its bytes: the objects, the cache's link and dictionary slot.
-REPLAY_OVERHEAD_BYTES = 400
-HEADER_OVERHEAD_BYTES = 120  # a (name, value) tuple of two bytes objects: measured with tracemalloc (memory.py)
-ROW_OVERHEAD_BYTES = 1200  # a dict of 14 fields and their values
+# Per replay, besides the text it holds: its objects (the replay, the request's tuple and bytes, the key, the row's
+# tuple), the cache's link and dictionary slots. Measured with tracemalloc (benchmarks/cache/memory.py --trace).
+REPLAY_OVERHEAD_BYTES = 820
+# Responses' header sets, each kept once and shared by every replay that sent it: most anonymous searches send the
+# same headers, and a copy per replay made a replay ~3 KB, so that the book held the 2,500 most asked searches of a
+# mix of 10,000 and the next 14% of the requests went the whole way through Django. The sets differ only by what
+# the middleware decides per request (CORS for an allowed Origin): past this many, the table starts again.
+HEADER_SETS = 64
 
 Request = tuple[bytes, bytes | None, bytes | None]  # query string, Host, Origin
+Headers = tuple[tuple[bytes, bytes], ...]
+
+
+class RequestRow(NamedTuple):
+    """What a replay's analytics row takes from its request (analytics/record.py's search_row); the rest of the row
+    is the answer's (replay.py)."""
+
+    query: str | None
+    mode: str
+    filters: tuple[str, ...]
+    page: int | None
 
 
 @dataclass(frozen=True, slots=True)
 class Replay:
     key: bytes  # the answer's, in the store
     generation: str  # the index generation it was made under
-    headers: tuple[tuple[bytes, bytes], ...]  # the response's, but those made per response
-    row: dict[str, Any] | None  # its analytics row but for what each answer sets (analytics on)
+    headers: Headers  # the response's, but those made per response; shared (HEADER_SETS)
+    row: RequestRow | None  # analytics on
     query_text: str | None  # `q` for the access line (SEARCH_ACCESS_LOG_QUERY_TEXT)
     size: int  # what it and its request take, in bytes
 
@@ -39,6 +54,7 @@ class ReplayBook:
         self._requests: TTLCache[Request, Replay] = TTLCache(
             maxsize=max(1, max_bytes), ttl=max(ttl, 1e-9), getsizeof=_size_of
         )
+        self._header_sets: dict[Headers, Headers] = {}
 
     def get(self, request: Request) -> Replay | None:
         return self._requests.get(request)
@@ -49,14 +65,24 @@ class ReplayBook:
         *,
         key: bytes,
         generation: str,
-        headers: tuple[tuple[bytes, bytes], ...],
-        row: dict[str, Any] | None,
+        headers: Headers,
+        row: RequestRow | None,
         query_text: str | None,
     ) -> None:
-        held = sum(len(part) for part in request if part is not None) + len(key) + len(generation)
-        held += sum(len(name) + len(value) + HEADER_OVERHEAD_BYTES for name, value in headers) + len(query_text or "")
+        # The generation is the cache's own string, shared by every replay; the row's query is the text kept for
+        # the access line, or a string of its own when the two differ.
+        held = sum(len(part) for part in request if part is not None) + len(key) + len(query_text or "")
         if row is not None:
-            held += ROW_OVERHEAD_BYTES + len(row.get("query") or "") + sum(len(value) for value in row["filters"])
+            held += sum(len(value) for value in row.filters) + len(row.mode)
+            held += len(row.query or "") if row.query != query_text else 0
         size = held + REPLAY_OVERHEAD_BYTES
         if size <= self._requests.maxsize:
-            self._requests[request] = Replay(key, generation, headers, row, query_text, size)
+            self._requests[request] = Replay(key, generation, self._shared(headers), row, query_text, size)
+
+    def _shared(self, headers: Headers) -> Headers:
+        if (kept := self._header_sets.get(headers)) is not None:
+            return kept
+        if len(self._header_sets) >= HEADER_SETS:
+            self._header_sets.clear()  # replays keep theirs; new ones share anew
+        self._header_sets[headers] = headers
+        return headers
