@@ -11,6 +11,7 @@ from benchmarks.cache.sections import miss_ratio, misses_section, slow_section, 
 from benchmarks.cache.slow import RIGHT_AFTER, Slow
 from benchmarks.cache.throughput import DEFAULTS, Misses, Run, Zipf
 from benchmarks.harness import environment, write_report
+from search_service.settings import ServiceSettings
 
 
 def check(ok: bool) -> str:
@@ -42,6 +43,17 @@ def targets(
     for c in args.cache_miss_connections:
         p99 = miss_ratio(misses, c, lambda r: r.result.p99_ms)
         rows.append((f"misses, {c} connections: p99 (cache on) ≤ 1.05 × p99 (cache off)", f"{p99:.3f}×", p99 <= 1.05))
+    rss = {name: [mb for _, mb in samples] for name, samples in misses.rss.items()}
+    if rss.get("cache on") and rss.get("cache off"):
+        bound = ServiceSettings.model_fields["search_cache_max_bytes"].default / MIB
+        grown = max(rss["cache on"]) - max(rss["cache off"])  # the sampler's "MB" are MiB (kB / 1024)
+        rows.append(
+            (
+                f"misses: the worker's highest RSS, cache on − cache off ≤ the bound ({bound:.0f} MiB)",
+                f"{grown:.0f} MiB ({grown / bound:.2f}×)",
+                grown <= bound,
+            )
+        )
     for s in slow.bursts:
         if s.kind == "identical":
             rows.append(

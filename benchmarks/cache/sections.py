@@ -7,7 +7,7 @@ from typing import Any
 
 from benchmarks.cache.memory_runs import MIB
 from benchmarks.cache.slow import AFTER_PAUSE, DID_YOU_MEAN_BELOW, QUIET_S, RIGHT_AFTER, Slow
-from benchmarks.cache.throughput import DEFAULTS, HIT_QUERIES, ZIPF_DRAWS, Misses, Run, Zipf
+from benchmarks.cache.throughput import DEFAULT_TTL, DEFAULTS, HIT_QUERIES, ZIPF_DRAWS, Misses, Run, Zipf
 from benchmarks.cache.workload import MISS_PAGES, MISS_SIZES, distinct_queries, top_share
 
 
@@ -56,14 +56,16 @@ def zipf_section(args: argparse.Namespace, zipf: Zipf, hits: dict[str, Run]) -> 
         "",
         "## 1. Zipf mix: the service against Elasticsearch's own `_search`",
         "",
-        f"wrk, {args.cache_connections} connections, {args.cache_seconds} s per run, after a {args.cache_warm_up}-s "
-        "warm-up of each target (the warm-up's own draws). *Direct*: the same sequence as POSTs to "
+        f"wrk, {args.cache_connections} connections, {args.cache_seconds} s per run, after a "
+        f"{args.cache_zipf_warm_up}-s warm-up of each target (the warm-up's own draws; as long as the default TTL, so "
+        "that the measured run meets answers expiring and made again, as a worker that has served for a while does, "
+        "not only a cache filling up). *Direct*: the same sequence as POSTs to "
         "`/documents/_search` with the bodies the service builds (`build_search_body`, as `results.md`'s overhead "
         "rows), measured before and after the service; *vs direct* compares with their mean. The service: "
         "`scripts/serve`, one worker, rate limits off (all load is from 127.0.0.1), the cache at its defaults "
-        "(`SEARCH_CACHE_TTL` 10 s, 64 MiB), or off (`SEARCH_CACHE_TTL=0`). *hits*: `search_cache_requests_total` "
-        "over the run (from `/metrics` before and after): `hit` ÷ every first page (in brackets, with `coalesced`, "
-        "those that waited on an identical search in flight). *`_search` calls*: "
+        f"(`SEARCH_CACHE_TTL` {DEFAULT_TTL:g} s, 64 MiB), or off (`SEARCH_CACHE_TTL=0`). *hits*: "
+        "`search_cache_requests_total` over the run (from `/metrics` before and after): `hit` ÷ every first page "
+        "(in brackets, with `coalesced`, those that waited on an identical search in flight). *`_search` calls*: "
         '`search_elasticsearch_request_duration_seconds_count{operation="_search"}` over the run ÷ wrk\'s requests '
         f"(a page finding at most {DID_YOU_MEAN_BELOW} hits asks again, for spelling corrections). The worker's CPU "
         "is from /proc, divided by wrk's requests.",
@@ -136,8 +138,8 @@ def misses_section(args: argparse.Namespace, misses: Misses) -> list[str]:
     lines += [
         "",
         "The two workers' resident memory (VmRSS, sampled every second through the warm-ups and runs), the cache-off "
-        "worker being the baseline. The cache-on worker keeps each miss's answer for the TTL (10 s), so it holds "
-        "about what the last 10 s brought, unless that passes the byte bound; its own count at the end "
+        f"worker being the baseline. The cache-on worker keeps each miss's answer for the TTL ({DEFAULT_TTL:g} s), so "
+        f"it holds what the last {DEFAULT_TTL:g} s brought, up to the byte bound; its own count at the end "
         f"(`search_cache_bytes`): {misses.cache_bytes / MIB:.1f} MiB. (Section 5 fills the bound itself.)",
         "",
         "| worker | first sample MB | last MB | highest MB |",

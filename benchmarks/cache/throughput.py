@@ -16,8 +16,10 @@ from benchmarks.cache.workload import (
 )
 from benchmarks.harness import ES_URL, INDEX, SERVICE_ENV, Server, cpu_seconds, log, started
 from benchmarks.wrk import WrkResult, elasticsearch_auth, wrk, wrk_sequence_script
+from search_service.settings import ServiceSettings
 
 ZIPF_DRAWS = 300_000
+DEFAULT_TTL = ServiceSettings.model_fields["search_cache_ttl"].default  # seconds
 HIT_QUERIES = 20  # the Zipf sequence's 20 most asked searches
 ANSWER_SAMPLES = 300  # answers kept for memory.py: every 33rd of the 10,000 searches
 # The headers a replay leaves out (replay.PER_RESPONSE, made per response) and uvicorn's own.
@@ -114,7 +116,7 @@ DEFAULTS = "defaults"
 
 
 def hit_runs(tmp: Path, *, connections: int, seconds: int, warm_up: int) -> dict[str, Run]:
-    """Every request a hit: the 20 most asked searches, cached for an hour (not 10 s: no request of the run may
+    """Every request a hit: the 20 most asked searches, cached for an hour (not the default: no request of the run may
     find its answer expired), warmed up first; with the defaults, then with HIT_CONTEXTS for a third as long."""
     texts = distinct_queries().texts[:HIT_QUERIES]
     script = wrk_sequence_script(tmp, "hits", [service_request({"q": text}) for text in texts])
