@@ -42,9 +42,10 @@ class AnswerCache:
     def __init__(self, config: ServiceSettings) -> None:
         self.ttl = config.search_cache_ttl
         self.enabled = config.search_cache_ttl > 0 and config.search_cache_max_bytes > 0
-        # The replays (replay.py) get an eighth of the bytes (a request, a response's headers, an analytics row: ~2 KB
-        # each); a sixteenth is left to what no count sees, the allocator's free lists and fragmentation, so that the
-        # worker's memory stays within the bound (measured: benchmarks/cache/memory.py, docs/benchmarks/cache.md).
+        # The replays (replay.py) get an eighth of the bytes (a request, a key, the analytics row's request part, the
+        # headers shared: ~0.9 KB each, ~9,000 in the default 8 MiB); a sixteenth is left to what no count sees, the
+        # allocator's free lists and fragmentation, so that the worker's memory stays within the bound (measured:
+        # benchmarks/cache/memory.py, docs/benchmarks/cache.md).
         budget = config.search_cache_max_bytes
         replay_bytes = budget // 8
         self.store = LocalStore(max_bytes=budget - replay_bytes - budget // 16, ttl=config.search_cache_ttl)
