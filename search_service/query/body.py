@@ -172,6 +172,7 @@ def build_search_body(
     sort_casts: Mapping[str, str] | None = None,
     operator: Operator | None = None,
     tolerant: TolerantText | None = None,
+    tenant_filters: Sequence[Filter] = (),
 ) -> dict[str, Any]:
     """The `_search` body for one page of results; `page` counts from 1, or `offset` hits are skipped, or the
     page starts after the hit whose sort values are `search_after`. `source_fields` limits what each hit returns
@@ -184,7 +185,9 @@ def build_search_body(
     mode's own, OR for `query_string`, AND for `simple`); `tolerant` makes a `simple` search the tolerant pass
     (build_simple_query). `stats` asks for min, max, avg
     and count of those fields, post-filtered like facets; `selected` are the values ticked per faceted field
-    (query.facets). `size` 0 asks for the counts only."""
+    (query.facets). `size` 0 asks for the counts only. `tenant_filters` (a tenant token's, tenants/) always go to
+    the query, each field's apart from the caller's own: no parameter widens them, and no facet, stat or total counts
+    a document outside them."""
     if not query:
         text_query: dict[str, Any] = {"match_all": {}}  # ranked by sorting on the rank field (endpoints/search.py)
     elif mode == "simple":
@@ -196,6 +199,7 @@ def build_search_body(
     # A filter on a field whose counts or stats are shown narrows the hits but not those counts (query.facets).
     post_filtered = set(facets) | set(stats)
     query_filters = [clause for field, clause in clauses.items() if field not in post_filtered]
+    query_filters += filter_clauses(tenant_filters).values()
     post_filters = {field: clause for field, clause in clauses.items() if field in post_filtered}
     body: dict[str, Any] = {
         "query": {"bool": {"must": text_query, "filter": query_filters}} if query_filters else text_query,
