@@ -93,10 +93,10 @@ def memory_section(memory: list[Memory], keys: int) -> list[str]:
         f"`benchmarks/cache/memory.py`, in a process of its own per bound: Django set up as the tests do it, one "
         "`AnswerCache` (the service's class) with `SEARCH_CACHE_MAX_BYTES` at the bound, then, for each of "
         f"{keys:,} distinct searches (`search_key`, `stored_key`), `cache.answer(search, key, make)` with `make` "
-        "returning a copy of one of 300 real answers of the service to the mix (taken from the Zipf run), and "
-        "`cache.replays.put(...)` with the request, the answer's headers and an analytics row, as the ASGI handler "
-        "remembers a replay. The TTL is an hour, so that the byte bound alone limits what is kept. VmRSS after setup "
-        "(the baseline, taken after `malloc_trim` gave back "
+        "returning one of 300 real answers of the service to the mix (taken from the Zipf run), written anew by "
+        "orjson as the view writes it, and `cache.replays.put(...)` with the request, the answer's headers and its "
+        "analytics row's part, as the ASGI handler remembers a replay. The TTL is an hour, so that the byte bound "
+        "alone limits what is kept. VmRSS after setup (the baseline, taken after `malloc_trim` gave back "
         "what setup freed, which the cache would otherwise reuse unseen), every 100,000 keys, and at the end.",
         "",
         "| bound | keys | RSS MB | RSS − baseline MiB | ÷ bound | answers kept | their bytes (the cache's count) MiB |",
@@ -112,8 +112,9 @@ def memory_section(memory: list[Memory], keys: int) -> list[str]:
     lines += [
         "",
         "The bound covers the answers (thirteen sixteenths of it, counted as their JSON's length plus a fixed 700 "
-        "bytes each for the objects around them) and the replays (an eighth, counted as their request's and "
-        "headers' lengths plus 120 bytes a header and 400 a replay, and 1,200 for its analytics row); the last "
+        "bytes each for the objects around them; a body is kept in an allocation of its own size, not in orjson's "
+        "buffer, which is up to twice as large) and the replays (an eighth, counted as the text they hold plus 820 "
+        "bytes a replay; a response's headers are kept once, shared by the replays that sent them); the last "
         "sixteenth is left to the allocator. What each really holds, from a shorter run of the same with "
         "tracemalloc on (each part emptied in turn at the end, and the traced memory it freed):",
         "",
