@@ -8,24 +8,30 @@ only to one that many more documents hold (MIN_POPULARITY_RATIO). So a typo that
 still corrected (`pyhton` in one docstring leads to `python`), while a real word is not "corrected" to a more
 common neighbour, nor to a word of another field because the suggester of a field without it found one.
 
+Under a tenant token (tenants/) the suggester still reads the whole index, so its candidates are words of every
+tenant's documents: the word counts are then made within the tenant's filters, and each candidate is counted there
+too (build_held_body, a second size-0 search); a candidate no document of the tenant holds is never suggested, so a
+correction reveals no word of another tenant.
+
 Suggestions are written into the query as the caller typed it, not into the re-written text Elasticsearch
 searched (policy.CheckedQuery), so that `json.dumps pyhton` leads to `json.dumps python` and not to an escaped
 `json\\.dumps python`. The suggest text never reaches a query parser: it is only analysed, word by word.
 """
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from search_service.query.body import strip_boost
+from search_service.query.filters import Filter, filter_clauses
+from search_service.query.spelling_words import (
+    MAX_WORD_LENGTH,
+    MIN_WORD_LENGTH,
+    Word,
+    in_case_of,
+    plain_words,
+    replace_spans,
+)
 
-# The bounds of the extra call: each word costs one candidate search per field.
-MAX_WORDS = 5
-MAX_LETTERS = 200
-# Shorter words have too many neighbours to guess from (the suggester's own default is 4);
-# a longer run of letters is an identifier or a token, not a misspelt word.
-MIN_WORD_LENGTH = 4
-MAX_WORD_LENGTH = 50
 OPTIONS_PER_FIELD = 3
 MAX_SUGGESTIONS = 3
 # One edit (a letter added, dropped, changed, or two swapped: `pyhton`) covers most typos; two cost about
@@ -39,18 +45,7 @@ MAX_TERM_FREQ = 0.01
 # `pyhton` (1) is one of `python` (768). A typo is rare next to its word; a real word need not be.
 MIN_POPULARITY_RATIO = 20
 WORD_COUNTS = "did_you_mean_words"  # the aggregation's name
-
-# Letters touching one of these belong to something that is not a plain word: a field name (`:`), a dotted,
-# escaped or underscored name, a wildcard or fuzzy term, a number, an address.
-_ATTACHED = frozenset(":.\\*?~/_'@") | frozenset("0123456789")
-# Ranges (`[a TO b]`, `{a TO b}`) and regular expressions (`/.../`), to their end.
-_CLOSING = {"[": "]", "{": "}", "/": "/"}
-
-
-@dataclass(frozen=True)
-class _Word:
-    text: str  # lower case, as the analysers of the searched fields see it
-    spans: tuple[tuple[int, int], ...]  # where the caller wrote it, in any case
+HELD_COUNTS = "did_you_mean_held"  # the tenant's count of each candidate (build_held_body)
 
 
 def found_at_most(result: Any, limit: int) -> bool:
@@ -67,10 +62,13 @@ def found_at_most(result: Any, limit: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= limit
 
 
-def build_spelling_body(query: str, fields: Sequence[str], *, timeout_seconds: float) -> dict[str, Any] | None:
+def build_spelling_body(
+    query: str, fields: Sequence[str], *, timeout_seconds: float, tenant_filters: Sequence[Filter] = ()
+) -> dict[str, Any] | None:
     """The size-0 `_search` body with a term suggester per searched field and the count of documents holding
-    each word; None when `query` has no word worth correcting or no field a suggester can read."""
-    words = _words(query)
+    each word (within `tenant_filters`, a tenant token's); None when `query` has no word worth correcting or no
+    field a suggester can read."""
+    words = plain_words(query)
     names = list(dict.fromkeys(strip_boost(field) for field in fields))
     # A suggester reads one concrete field; `meta.*` would fail the whole call.
     suggest_fields = [name for name in names if "*" not in name]
@@ -82,7 +80,7 @@ def build_spelling_body(query: str, fields: Sequence[str], *, timeout_seconds: f
         "track_total_hits": False,
         "timeout": f"{round(timeout_seconds * 1000)}ms",
         # The counts visit only the documents holding one of the words, not the whole index.
-        "query": {"bool": {"should": list(counts.values())}},
+        "query": _within({"bool": {"should": list(counts.values())}}, tenant_filters),
         "aggs": {WORD_COUNTS: {"filters": {"filters": counts}}},
         "suggest": {
             "text": _suggest_text(words),
@@ -105,11 +103,14 @@ def build_spelling_body(query: str, fields: Sequence[str], *, timeout_seconds: f
     }
 
 
-def spelling_suggestions(query: str, answer: Any, *, min_ratio: int = MIN_POPULARITY_RATIO) -> list[str]:
+def spelling_suggestions(
+    query: str, answer: Any, *, min_ratio: int = MIN_POPULARITY_RATIO, held: Mapping[str, int] | None = None
+) -> list[str]:
     """At most MAX_SUGGESTIONS rewrites of `query`, each misspelt word replaced by a neighbour more than
-    `min_ratio` times as many documents hold (SEARCH_DID_YOU_MEAN_RATIO), best first. Never raises: an answer it
-    cannot read gives no suggestions."""
-    words = _words(query)
+    `min_ratio` times as many documents hold (SEARCH_DID_YOU_MEAN_RATIO), best first. `held`: under a tenant
+    token, how many of the tenant's documents hold each candidate (held_counts), which replace the index-wide
+    counts; a candidate it does not name counts 0. Never raises: an answer it cannot read gives no suggestions."""
+    words = plain_words(query)
     if not words or not isinstance(answer, dict):
         return []
     if _cut_short(answer):  # its counts are too low, and would make real words look like typos
@@ -120,6 +121,8 @@ def spelling_suggestions(query: str, answer: Any, *, min_ratio: int = MIN_POPULA
         count = counts.get(number)
         if count is None:  # unknown: correcting might turn a real word into a rarer one
             continue
+        if held is not None:
+            candidates = {text: (score, held.get(text, 0)) for text, (score, _) in candidates.items()}
         better = [(score, freq, text) for text, (score, freq) in candidates.items() if freq > min_ratio * count]
         if not better:
             continue
@@ -130,14 +133,59 @@ def spelling_suggestions(query: str, answer: Any, *, min_ratio: int = MIN_POPULA
     suggestions: list[str] = []
     for choice in range(MAX_SUGGESTIONS):
         replacements = {
-            span: _in_case_of(query[span[0] : span[1]], texts[min(choice, len(texts) - 1)])
+            span: in_case_of(query[span[0] : span[1]], texts[min(choice, len(texts) - 1)])
             for number, texts in corrections.items()
             for span in words[number].spans
         }
-        suggestion = _replace(query, replacements)
+        suggestion = replace_spans(query, replacements)
         if suggestion != query and suggestion not in suggestions:
             suggestions.append(suggestion)
     return suggestions
+
+
+def spelling_candidates(query: str, answer: Any) -> list[str]:
+    """Every word the suggester offered for the query's words (at most MAX_WORDS x OPTIONS_PER_FIELD a field), in a
+    stable order: what a tenant's documents are asked to hold (build_held_body)."""
+    words = plain_words(query)
+    if not words or not isinstance(answer, dict):
+        return []
+    offered = _options_by_word(answer.get("suggest"), words)
+    return sorted({text for candidates in offered.values() for text in candidates})
+
+
+def build_held_body(
+    candidates: Sequence[str], fields: Sequence[str], tenant_filters: Sequence[Filter], *, timeout_seconds: float
+) -> dict[str, Any] | None:
+    """The size-0 `_search` body counting, within a tenant's filters, the documents holding each candidate in any
+    searched field; None with no candidate."""
+    if not candidates:
+        return None
+    names = list(dict.fromkeys(strip_boost(field) for field in fields))
+    counts = {str(number): _holds(text, names) for number, text in enumerate(candidates)}
+    return {
+        "size": 0,
+        "track_total_hits": False,
+        "timeout": f"{round(timeout_seconds * 1000)}ms",
+        "query": _within({"bool": {"should": list(counts.values())}}, tenant_filters),
+        "aggs": {HELD_COUNTS: {"filters": {"filters": counts}}},
+    }
+
+
+def held_counts(candidates: Sequence[str], answer: Any) -> dict[str, int] | None:
+    """Each candidate's count from build_held_body's answer; None when it cannot be read or was cut short (then no
+    suggestion is made: a count too low would hide nothing, but a missing one must not be taken for the index's)."""
+    if not isinstance(answer, dict) or _cut_short(answer):
+        return None
+    counts = _bucket_counts(answer.get("aggregations"), HELD_COUNTS, len(candidates))
+    if len(counts) != len(candidates):
+        return None
+    return {text: counts[number] for number, text in enumerate(candidates)}
+
+
+def _within(query: dict[str, Any], tenant_filters: Sequence[Filter]) -> dict[str, Any]:
+    if not tenant_filters:
+        return query
+    return {"bool": {"must": query, "filter": list(filter_clauses(tenant_filters).values())}}
 
 
 def _cut_short(answer: Any) -> bool:
@@ -147,69 +195,12 @@ def _cut_short(answer: Any) -> bool:
     )
 
 
-def _words(query: str) -> list[_Word]:
-    """The distinct plain words of `query` worth looking up, within the bounds, in the order written."""
-    spans: dict[str, list[tuple[int, int]]] = {}
-    letters = 0
-    for start, end in _word_spans(query):
-        text = query[start:end].lower()
-        if not MIN_WORD_LENGTH <= len(text) <= MAX_WORD_LENGTH:
-            continue
-        if text not in spans:
-            if len(spans) == MAX_WORDS or letters + len(text) > MAX_LETTERS:
-                continue  # a later occurrence of a word already taken is still replaced
-            letters += len(text)
-            spans[text] = []
-        spans[text].append((start, end))
-    return [_Word(text, tuple(found)) for text, found in spans.items()]
-
-
-def _word_spans(query: str) -> Iterator[tuple[int, int]]:
-    """Where the runs of letters that stand as words are. One pass, never back: the query is the caller's."""
-    index, length = 0, len(query)
-    while index < length:
-        char = query[index]
-        if char in _CLOSING:  # a range or a regular expression: what it holds is not a search word
-            close = query.find(_CLOSING[char], index + 1)
-            index = length if close < 0 else close + 1
-        elif char == ":":  # a field's value, a group or a phrase included: searched in that field only
-            index = _after_field_value(query, index + 1)
-        elif char.isalpha():
-            end = index + 1
-            while end < length and query[end].isalpha():
-                end += 1
-            if not (index > 0 and query[index - 1] in _ATTACHED) and not (end < length and query[end] in _ATTACHED):
-                yield index, end
-            index = end
-        else:
-            index += 1
-
-
-def _after_field_value(query: str, index: int) -> int:
-    length = len(query)
-    while index < length and query[index].isspace():
-        index += 1
-    if index < length and query[index] == '"':
-        close = query.find('"', index + 1)
-        return length if close < 0 else close + 1
-    if index < length and query[index] == "(":
-        depth = 0
-        for position in range(index, length):
-            depth += {"(": 1, ")": -1}.get(query[position], 0)
-            if depth == 0:
-                return position + 1
-        return length
-    while index < length and not query[index].isspace() and query[index] not in "()":
-        index += 1
-    return index
-
-
 def _holds(word: str, fields: list[str]) -> dict[str, Any]:
     """Documents holding `word` in any searched field, analysed as each field is; `lenient` for the numbers."""
     return {"multi_match": {"query": word, "fields": fields, "lenient": True}}
 
 
-def _suggest_text(words: list[_Word]) -> str:
+def _suggest_text(words: list[Word]) -> str:
     return " ".join(word.text for word in words)
 
 
@@ -219,7 +210,11 @@ def _utf16_length(text: str) -> int:
 
 
 def _word_counts(aggregations: Any, word_count: int) -> dict[int, int]:
-    counts = aggregations.get(WORD_COUNTS) if isinstance(aggregations, dict) else None
+    return _bucket_counts(aggregations, WORD_COUNTS, word_count)
+
+
+def _bucket_counts(aggregations: Any, name: str, word_count: int) -> dict[int, int]:
+    counts = aggregations.get(name) if isinstance(aggregations, dict) else None
     buckets = counts.get("buckets") if isinstance(counts, dict) else None
     if not isinstance(buckets, dict):
         return {}
@@ -232,7 +227,7 @@ def _word_counts(aggregations: Any, word_count: int) -> dict[int, int]:
     return found
 
 
-def _options_by_word(suggest: Any, words: list[_Word]) -> dict[int, dict[str, tuple[float, int]]]:
+def _options_by_word(suggest: Any, words: list[Word]) -> dict[int, dict[str, tuple[float, int]]]:
     """Per word (by its number), each candidate with its best score and the most documents holding it in a
     field. An entry counts only when it is exactly one of the words sent: an analyser that stems, splits or
     folds a word would have the suggester correct something the caller did not write."""
@@ -284,18 +279,3 @@ def _option(option: Any, word: str) -> tuple[str, float, int] | None:
     if not isinstance(freq, int) or isinstance(freq, bool) or freq < 0:
         return None
     return text, float(score), freq
-
-
-def _in_case_of(written: str, option: str) -> str:
-    """The option in the case the caller wrote the word: `PYHTON` → `PYTHON`, `Pyhton` → `Python`."""
-    if len(written) > 1 and written.isupper():
-        return option.upper()
-    if written[:1].isupper():
-        return option[:1].upper() + option[1:]
-    return option
-
-
-def _replace(query: str, replacements: dict[tuple[int, int], str]) -> str:
-    for (start, end), text in sorted(replacements.items(), reverse=True):
-        query = query[:start] + text + query[end:]
-    return query

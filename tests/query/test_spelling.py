@@ -9,14 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from search_service.query.spelling import (
-    MAX_LETTERS,
     MAX_SUGGESTIONS,
-    MAX_WORDS,
     WORD_COUNTS,
     build_spelling_body,
     found_at_most,
     spelling_suggestions,
 )
+from search_service.query.spelling_words import MAX_LETTERS, MAX_WORDS
 
 FIELDS = ["qualname^3", "name^3", "summary^2", "docstring"]
 
