@@ -59,6 +59,24 @@ async def test_answers_from_the_cache_are_rows_too_flagged_cached(api, configure
     assert {r.elasticsearch_took_ms for r in records} == {records[0].elasticsearch_took_ms}
 
 
+async def test_a_replays_row_is_the_row_the_whole_stack_writes_for_the_same_request(api, configure_service):
+    configure_service(search_analytics=True)
+    params = {"q": "JSON dumps", "mode": "simple", "filter": "kind:function", "page": "2", "size": "5"}
+    for _ in range(3):  # searched; a hit through Django, which remembers how to replay it; a replay
+        await api.get("/search", params=params)
+    await stop_recorder()
+    records = [record async for record in SearchRecord.objects.order_by("id")]
+
+    def written(record: SearchRecord) -> dict[str, object]:
+        per_answer = {"id", "timestamp", "latency_ms"}
+        return {f.name: getattr(record, f.name) for f in SearchRecord._meta.concrete_fields if f.name not in per_answer}
+
+    assert len(records) == 3
+    assert written(records[2]) == written(records[1])
+    assert written(records[2])["cached"] is True
+    assert (records[2].mode, records[2].filters, records[2].page) == ("simple", ["kind:function"], 2)
+
+
 async def test_filters_mode_and_page_are_recorded(api, configure_service):
     configure_service(search_analytics=True)
     [record] = await search_and_write(api, "paginated", mode="simple", filter="kind:function", page=2, size=5)
