@@ -14,7 +14,6 @@ The scheduler is per worker process. So are the rate limits, unless RATE_LIMIT_S
 (storage.py): then they count across every worker and replica.
 """
 
-import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,6 +25,7 @@ from search_service.admission.fair_queue import NEWCOMER_HEADROOM, FairScheduler
 from search_service.admission.limiter import AdaptiveLimit
 from search_service.admission.rate_limits import RateLimit
 from search_service.metrics.series import observe_admission, observe_refusal
+from search_service.per_worker import PerConfigAndLoop
 from search_service.settings import ServiceSettings
 
 
@@ -73,20 +73,9 @@ def _made_for(config: ServiceSettings) -> Admission:
     )
 
 
-_current: tuple[ServiceSettings, asyncio.AbstractEventLoop | None, Admission] | None = None
-
-
-def admission_for(config: ServiceSettings) -> Admission:
-    """The worker's admission for `config`; made anew when the configuration object or the event loop changes
-    (tests do both: a waiter belongs to the loop it waits in)."""
-    global _current
-    try:
-        loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-    except RuntimeError:
-        loop = None
-    if _current is None or _current[0] is not config or _current[1] is not loop:
-        _current = (config, loop, _made_for(config))
-    return _current[2]
+# The worker's admission for a configuration; made anew when the configuration object or the event loop changes (a
+# waiter belongs to the loop it waits in).
+admission_for: PerConfigAndLoop[Admission] = PerConfigAndLoop(_made_for)
 
 
 def _lanes(admission: Admission) -> dict[str, FairScheduler]:

@@ -8,7 +8,6 @@
 A hit takes no turn in front of Elasticsearch (admission/); the analytics still get its row, flagged cached.
 """
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -25,6 +24,7 @@ from search_service.answer_cache.replay_book import ReplayBook
 from search_service.answer_cache.shared import SharedStore
 from search_service.answer_cache.store import LocalStore
 from search_service.metrics.series import CACHE_REQUESTS
+from search_service.per_worker import PerConfigAndLoop
 from search_service.settings import ServiceSettings
 
 __all__ = ["Answer", "AnswerCache", "Entry", "Served", "answer_cache_for", "search_key", "stored_key"]
@@ -108,23 +108,11 @@ class AnswerCache:
             await self.shared.close()
 
 
-_current: tuple[ServiceSettings, asyncio.AbstractEventLoop | None, AnswerCache] | None = None
-
-
-def answer_cache_for(config: ServiceSettings) -> AnswerCache:
-    """The worker's cache for `config`; made anew when the configuration object or the event loop changes (tests do
-    both), as admission_for does."""
-    global _current
-    try:
-        loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-    except RuntimeError:
-        loop = None
-    if _current is None or _current[0] is not config or _current[1] is not loop:
-        _current = (config, loop, AnswerCache(config))
-    return _current[2]
+# The worker's cache for a configuration; made anew when the configuration object or the event loop changes.
+answer_cache_for: PerConfigAndLoop[AnswerCache] = PerConfigAndLoop(AnswerCache)
 
 
 async def close_answer_cache() -> None:
     """Close the shared cache's Redis connections (ASGI shutdown)."""
-    if _current is not None:
-        await _current[2].close()
+    if (cache := answer_cache_for.current) is not None:
+        await cache.close()
