@@ -21,6 +21,7 @@ from statistics import median
 from urllib.parse import urlencode
 
 import httpx
+import orjson
 
 from benchmarks.harness import (
     ES_URL,
@@ -46,6 +47,8 @@ class Variant:
     name: str
     env: dict[str, str]  # on top of OFF; the first variant is the baseline the others are compared with
     api_key: bool = False  # a search key is made in the variant's database and sent with every request
+    # With a key: a tenant token of it, bound to this filter, is sent instead (docs/tenant-tokens.md).
+    tenant_filter: str | None = None
 
 
 # Every per-request feature off: search analytics, API keys (off unless required), the access log, the metrics.
@@ -59,21 +62,28 @@ VARIANTS = [
     Variant("baseline again", {}),
     Variant("analytics", {"SEARCH_ANALYTICS": "true"}),
     Variant("API key required", KEYS, api_key=True),
+    # A filter every document with a popularity passes: the token's own cost, and its filter's, on the same hits.
+    Variant("tenant token", KEYS, api_key=True, tenant_filter="popularity:0.."),
     Variant("access log", {"SEARCH_ACCESS_LOG": "true"}),
     Variant("metrics", {"SEARCH_METRICS": "true"}),
     Variant("key + log + metrics", KEYS | {"SEARCH_ACCESS_LOG": "true", "SEARCH_METRICS": "true"}, api_key=True),
 ]
 
 
-def make_api_key(data: Path, env: dict[str, str]) -> str:
-    """A search key without a rate limit of its own, in the variant's database; the command prints it last."""
+def make_api_key(data: Path, env: dict[str, str], tenant_filter: str | None = None) -> str:
+    """A search key without a rate limit of its own, in the variant's database (the command prints it last); with
+    `tenant_filter`, a tenant token of it instead."""
     manage = [sys.executable, "manage.py"]
     command_env = os.environ | env | {"DATA_DIR": str(data)}
     run([*manage, "migrate", "--verbosity", "0"], cwd=REPO, env=command_env)
     output = run(
         [*manage, "create_api_key", "bench", "--scope", "search", "--rate-limit", ""], cwd=REPO, env=command_env
     )
-    return output.strip().splitlines()[-1]
+    key = output.strip().splitlines()[-1]
+    if tenant_filter is None:
+        return key
+    made = run([*manage, "tenant_token", key, "--filter", tenant_filter, "--ttl", "86400"], cwd=REPO, env=command_env)
+    return made.strip().splitlines()[-1]
 
 
 @dataclass
@@ -89,13 +99,17 @@ def toggles_scenario(*, variants: list[Variant], connections: list[int], seconds
     runs: dict[tuple[str, int], list[Measured]] = {}
     loads: list[float] = []
     requests = [{"method": "GET", "path": p, "body": ""} for p in paths]
+    token_costs = None
+    if any(variant.tenant_filter for variant in variants):
+        log("toggles: a tenant token's check, in process")
+        token_costs = orjson.loads(run([sys.executable, "-m", "benchmarks.tenant_tokens"], cwd=REPO))
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         servers: dict[str, tuple[str, int, Path, dict[str, str]]] = {}
         for number, variant in enumerate(variants):
             port = FIRST_PORT + number
             data = Path(tmp) / f"data-{number}"
             env = {"ELASTICSEARCH_HOSTS": ES_URL, "DATA_DIR": str(data)} | SERVICE_ENV | OFF | variant.env
-            headers = {"X-API-Key": make_api_key(data, env)} if variant.api_key else {}
+            headers = {"X-API-Key": make_api_key(data, env, variant.tenant_filter)} if variant.api_key else {}
             script = wrk_script(Path(tmp), f"variant-{number}", requests, headers)
             pid = stack.enter_context(started(Server(variant.name, ["scripts/serve"], port, env, headers=headers)))
             servers[variant.name] = (f"http://127.0.0.1:{port}", pid, script, headers)
@@ -119,7 +133,8 @@ def toggles_scenario(*, variants: list[Variant], connections: list[int], seconds
                         Measured(result, (cpu_seconds(pid) - cpu) / result.requests * 1e3)
                     )
         commands = [command.replace(tmp, "$TMP") for command in commands_run[first_command:]]
-    write_toggles_report(variants, runs, loads, connections, seconds, rounds, (time.monotonic() - began) / 60, commands)
+    minutes = (time.monotonic() - began) / 60
+    write_toggles_report(variants, runs, loads, connections, seconds, rounds, minutes, commands, token_costs)
 
 
 def write_toggles_report(
@@ -131,6 +146,7 @@ def write_toggles_report(
     rounds: int,
     minutes: float,
     commands: list[str],
+    token_costs: dict[str, float] | None = None,
 ) -> None:
     baseline = variants[0].name
     lines = [
@@ -146,7 +162,8 @@ def write_toggles_report(
         "Each variant is the service as its image runs it (`scripts/serve`, one worker, rate limits off) with every "
         "per-request feature off (`SEARCH_ANALYTICS`, `SEARCH_ACCESS_LOG`, `SEARCH_METRICS` false, no API key "
         "required) but those shown; with a key required, wrk sends a valid one (cached by the service after its "
-        f"first use). wrk sends the plain-search mix of the demo corpus for {seconds} s at each connection count, "
+        "first use), or a tenant token of it (verified once, then remembered: docs/tenant-tokens.md). wrk sends "
+        f"the plain-search mix of the demo corpus for {seconds} s at each connection count, "
         f"{rounds} rounds, the order of the variants reversed every other round. *req/s*, *p50*, *p99*: medians of "
         f"the rounds; *vs {baseline}*: the median of each round's throughput ratio (lowest and highest round in "
         "brackets); *CPU ms*: the service worker's CPU time per request, median of the rounds. *errors*: non-2xx "
@@ -173,6 +190,13 @@ def write_toggles_report(
                 f"{sum(m.wrk.errors for m in measured)} | {median(ratios):.1%}{spread} | {cpu:.3f} | "
                 f"{cpu / base_cpu:.1%} |"
             )
+    if token_costs is not None:
+        lines += [
+            "",
+            "A tenant token's check in process (`benchmarks/tenant_tokens.py`, medians of 7 runs): the first "
+            f"(signature and claims) {token_costs['first_check_us']:.1f} µs; a token seen before (the parent from "
+            f"the key cache, the claims remembered) {token_costs['seen_before_us']:.1f} µs (target: at most 20 µs).",
+        ]
     lines += ["", "## Commands", "", "```", *dict.fromkeys(commands), "```", ""]
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "toggles.md").write_text("\n".join(lines))

@@ -1,7 +1,7 @@
 """The access log: one JSON line per request, written by this middleware (uvicorn's own access log is off in
 scripts/serve). Each line: time, request id, method, path, status, duration, Elasticsearch's `took` and hits,
-the API key's prefix, the client's address; the query text only with SEARCH_ACCESS_LOG_QUERY_TEXT. Never a header,
-so never a key or a token.
+the API key's prefix (a tenant token's parent) and tenant label, the client's address; the query text only with
+SEARCH_ACCESS_LOG_QUERY_TEXT. Never a header, so never a key or a token.
 
 The request id is the caller's X-Request-ID when it looks like an id (so a trace crosses services), else a new one;
 either way it is sent back in X-Request-ID. Successful probes are left out (probes.py).
@@ -69,7 +69,8 @@ def access_fields(
         "hits": outcome.total_hits if outcome else None,
         "cached": outcome.cached if outcome else False,
         "queue_ms": None if waited is None else round(waited * 1000, 3),
-        "api_key_prefix": key.prefix if key else None,
+        "api_key_prefix": key.prefix if key else None,  # a tenant token's parent
+        "tenant": key.tenant.label if key and key.tenant else None,
         "client": request.META.get("REMOTE_ADDR"),
     }
     if keep_query_text:
@@ -133,6 +134,7 @@ def log_early_answer(
         "cached": False,
         "queue_ms": None,
         "api_key_prefix": None,
+        "tenant": None,
         "client": client,
     }
     write_line(fields)

@@ -7,12 +7,14 @@ from pydantic import SecretStr
 
 
 class NotAuthenticated(Exception):
-    """A missing, wrong or revoked credential: 401, with the scheme to use in WWW-Authenticate."""
+    """A missing, wrong or revoked credential: 401, with the scheme to use in WWW-Authenticate, and the error code
+    (`unauthorized`; a tenant token's own: `invalid_token`, `token_expired`)."""
 
-    def __init__(self, detail: str, challenge: str) -> None:
+    def __init__(self, detail: str, challenge: str, code: str = "unauthorized") -> None:
         super().__init__(detail)
         self.detail = detail
         self.challenge = challenge
+        self.code = code
 
 
 class NotPermitted(Exception):

@@ -154,7 +154,7 @@ def register_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(NotAuthenticated)
     def not_authenticated(request: HttpRequest, exc: NotAuthenticated) -> HttpResponse:
-        response = error_response(401, "unauthorized", exc.detail)
+        response = error_response(401, exc.code, exc.detail)
         response["WWW-Authenticate"] = exc.challenge
         return response
 

@@ -18,8 +18,13 @@ from search_service.admission import (
     parse_rate_limit,
 )
 from search_service.credentials import KeysUnavailable, NotAuthenticated
-from search_service.keys.auth import INSTANTSEARCH_PATHS, request_key, request_presented_key
-from search_service.keys.store import key_store_for
+from search_service.keys.auth import (
+    INSTANTSEARCH_PATHS,
+    known_without_lookup,
+    request_key,
+    request_presented_key,
+    tenant_identity,
+)
 from search_service.metrics.series import observe_refusal
 from search_service.probes import PROBE_PATHS
 from search_service.settings import ServiceSettings
@@ -173,7 +178,7 @@ async def _count_request(request: HttpRequest, config: ServiceSettings) -> None:
     if key is None:
         await limit.hit(address)
         return
-    known, _ = key_store_for(config).cached(key)
+    known = known_without_lookup(config, key)
     if not known:
         # Finding the key costs a database query: charged to the address first, so that a client sending many
         # made-up keys is limited like any other, and a real key's first request per cache period counts twice.
@@ -185,5 +190,9 @@ async def _count_request(request: HttpRequest, config: ServiceSettings) -> None:
     if found is not None:
         budget = None if found.rate_limit is None else parse_rate_limit(found.rate_limit)
         await limit.hit(KEY_IDENTITY + found.prefix, budget)
+        if found.tenant is not None and found.tenant.rate_limit:
+            # A tenant token's own limit, on top of its parent's: counted per tenant, however many tokens
+            # name it (a front end may make one per page load).
+            await limit.hit(tenant_identity(found), parse_rate_limit(found.tenant.rate_limit))
     elif known:
         await limit.hit(address)

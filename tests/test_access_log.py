@@ -26,6 +26,7 @@ FIELDS = {
     "cached",
     "queue_ms",
     "api_key_prefix",
+    "tenant",
     "client",
 }
 

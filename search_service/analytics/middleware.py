@@ -36,7 +36,9 @@ def search_analytics_middleware(
         if response.status_code in NOT_RECORDED_STATUSES:
             return response
         latency_ms = (time.perf_counter() - began) * 1000
-        api_key_prefix = key.prefix if (key := authenticated_key(request)) else ""
+        key = authenticated_key(request)
+        api_key_prefix = key.prefix if key else ""  # a tenant token's parent
+        tenant = key.tenant.label if key and key.tenant else ""
         found: list[tuple[QueryDict, SearchOutcome | None]]
         if instantsearch:
             # One row per search of the call (not its facets' extra requests, which InstantSearch marks
@@ -61,6 +63,7 @@ def search_analytics_middleware(
                     keep_query_text=config.search_analytics_query_text,
                     api_key_prefix=api_key_prefix,
                     api="instantsearch" if instantsearch else "search",
+                    tenant=tenant,
                 )
             )
         return response

@@ -38,6 +38,7 @@ def search_row(
     keep_query_text: bool,
     api_key_prefix: str = "",
     api: str = "search",
+    tenant: str = "",
 ) -> dict[str, Any]:
     """SearchRecord's fields for one request to /search. `parameters` is the query string as sent: a refused
     request is recorded too, with what it asked."""
@@ -59,6 +60,7 @@ def search_row(
         "latency_ms": round(latency_ms, 3),
         "elasticsearch_took_ms": outcome.took_ms if outcome else None,
         "api_key_prefix": api_key_prefix,
+        "tenant": tenant,
         "api": api,
         "cached": outcome.cached if outcome else False,
     }

@@ -168,6 +168,7 @@ def _account(
             "cached": True,
             "queue_ms": None,
             "api_key_prefix": None,
+            "tenant": None,
             "client": address,
         }
         if config.search_access_log_query_text:

@@ -12,8 +12,10 @@ from search_service.mapping.loaded import index_fields
 from search_service.outcome import note_outcome, note_queue_wait
 from search_service.parameters import known_parameters, refuse_unknown_parameters
 from search_service.query.document import build_document_body, document_response
+from search_service.query.filters import within_tenant
 from search_service.renderers import render_json
 from search_service.schemas import ERRORS, DocumentPath, DocumentResponse, ErrorResponse
+from search_service.tenants.scope import tenant_filters
 
 router = Router(tags=["documents"], auth=SEARCH_AUTH)
 NO_PARAMETERS = known_parameters()
@@ -29,10 +31,12 @@ async def document(request: HttpRequest, params: Path[DocumentPath]) -> HttpResp
     refuse_unknown_parameters(request.GET, NO_PARAMETERS)
     config = settings.SEARCH
     client = get_client()
-    await index_fields(client, config)  # 503 when the settings do not fit the index
+    fields = await index_fields(client, config)  # 503 when the settings do not fit the index
     body = build_document_body(
         doc_id=params.doc_id, source_fields=config.search_source_fields, timeout_seconds=config.search_timeout
     )
+    # Under a tenant token, another tenant's document is not found: the same 404 as an id that does not exist.
+    body["query"] = within_tenant(body["query"], tenant_filters(request, config, fields))
     async with admit(config, caller_identity(request), LOOKUP) as turn:
         note_queue_wait(request, turn.waited)
         result = await client.search(index=config.elasticsearch_index, body=body)

@@ -36,9 +36,11 @@ from search_service.mapping.loaded import index_fields
 from search_service.metrics.series import TOLERANT_SEARCHES
 from search_service.outcome import SearchOutcome, note_instantsearch, note_queue_wait
 from search_service.query.cursor import search_digest
+from search_service.query.filters import within_tenant
 from search_service.renderers import render_json
 from search_service.schemas.instantsearch import INSTANTSEARCH_ERRORS, QUERIES_BODY, QUERY_BODY
 from search_service.settings import ServiceSettings
+from search_service.tenants.scope import tenant_filters, tenant_of
 
 router = Router(tags=["instantsearch"], auth=SEARCH_AUTH)
 
@@ -135,7 +137,18 @@ async def _run(
             f"this call asks for {cost.units:g} units of work, more than the {MAX_CALL_UNITS} one call may: send "
             "fewer requests, or smaller ones (fewer hits, facet values or words)"
         )
-    bodies = [build(plan) for plan in plans]
+    # A tenant token's filters, ANDed into every body of the call (the tolerant passes' too).
+    scope = tenant_filters(request, config, fields)
+    tenant = tenant_of(request)
+    largest = None if tenant is None else tenant.max_size
+    if largest is not None and any(plan.facet is None and plan.params.hits_per_page > largest for plan in plans):
+        raise AlgoliaRequestError(f"hitsPerPage: this tenant token allows at most {largest} results a page")
+
+    def bound(body: dict[str, Any]) -> dict[str, Any]:
+        body["query"] = within_tenant(body["query"], scope)
+        return body
+
+    bodies = [bound(build(plan)) for plan in plans]
     async with admit(config, caller, cost) as turn:
         note_queue_wait(request, turn.waited)
         answers = await _msearch(client, config, plans, bodies, expensive=cost.expensive)
@@ -164,7 +177,7 @@ async def _run(
                     client,
                     config,
                     [plans[n] for n in again],
-                    [build(plans[n], tolerant=plans[n].tolerant) for n in again],
+                    [bound(build(plans[n], tolerant=plans[n].tolerant)) for n in again],
                     expensive=relaxed_cost.expensive,
                 )
             TOLERANT_SEARCHES.labels("ran").inc(len(again))

@@ -38,6 +38,7 @@ from search_service.parameters import InvalidParameter, known_parameters, refuse
 from search_service.query.cursor import Cursor, read_cursor, search_digest, write_cursor
 from search_service.query.facets import selected_values
 from search_service.query.filter_values import FilterValueError, type_filters
+from search_service.query.filters import Filter
 from search_service.query.policy import CheckedQuery, QueryCost, check_query, policy_from_settings
 from search_service.query.response import search_response
 from search_service.query.simple import check_simple_query
@@ -45,6 +46,7 @@ from search_service.query.stats import STATS_COST_IN_BUCKETS, check_stats_types
 from search_service.query.tolerance import TolerantText
 from search_service.schemas import ERRORS, SearchParams, SearchResponse
 from search_service.settings import ServiceSettings
+from search_service.tenants.scope import check_page_size, tenant_filters, tenant_of
 
 router = Router(tags=["search"], auth=SEARCH_AUTH)
 
@@ -75,6 +77,11 @@ async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpRespo
         check_stats_types(params.stats, fields, config.search_filter_fields)
     except ValueError as error:
         raise InvalidParameter("stats", str(error)) from None
+    # A tenant token's filters: ANDed into every body this request sends, named in its cursors and cache key.
+    check_page_size(request, params.size)
+    scope = tenant_filters(request, config, fields)
+    tenant = tenant_of(request)
+    bound_to = {} if tenant is None else {"tenant": tenant.filters}
     tolerant = tolerant_pass_text(config, params, checked)
     digest = search_digest(
         index=config.elasticsearch_index,
@@ -83,6 +90,7 @@ async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpRespo
         filter=params.filter,
         sort=params.sort,
         rank=params.rank,
+        **bound_to,  # a cursor made under one token is refused under another
     )
     # A tolerant first page's cursors continue the tolerant search: its own digest says which one a cursor is.
     tolerant_digest = search_digest(exact=digest, tolerant=None if tolerant is None else tolerant.text)
@@ -120,6 +128,7 @@ async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpRespo
         selected=selected,
         sort_casts=fields.sort_casts,
         caller=caller,
+        tenant_filters=scope,
     )
     make = partial(
         _make_answer,
@@ -135,6 +144,7 @@ async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpRespo
         digest=digest,
         tolerant_digest=tolerant_digest,
         selected=selected,
+        tenant_filters=scope,
         types={name: info.type for name in {*params.facets, *params.stats} if (info := fields.get(name)) is not None},
     )
     cache = answer_cache_for(config)
@@ -143,7 +153,11 @@ async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpRespo
         note_outcome(request, total_hits=answer.total_hits, took_ms=answer.took_ms)
         return HttpResponse(answer.body, content_type=JSON)
     generation = await cache.current_generation(client, config.elasticsearch_index)
-    search_named = search_key(checked_text=checked.text, parameters=params.model_dump(mode="json"))
+    search_named = search_key(
+        checked_text=checked.text,
+        parameters=params.model_dump(mode="json"),
+        tenant="" if tenant is None else "\n".join(tenant.filters),
+    )
     key = None if generation is None else stored_key(search_named, generation)
     entry, served = await cache.answer(search_named, key, make)
     made_here = served in (Served.MISS, Served.BYPASS)
@@ -169,6 +183,7 @@ async def _make_answer(
     digest: str,
     tolerant_digest: str,
     selected: dict[str, list[str]],
+    tenant_filters: list[Filter],
     types: dict[str, str],
 ) -> Answer:
     """The page's answer: the exact search, the tolerant pass when it found little, the did-you-mean suggestions,
@@ -205,7 +220,7 @@ async def _make_answer(
     if cursor is None and params.q and wants_did_you_mean(config, exact, None if result is exact else result):
         async with admit_if_free(config, caller, spelling_cost(params.q.split())) as room:
             if room:
-                suggestions = await did_you_mean(client, config, params.q)
+                suggestions = await did_you_mean(client, config, params.q, tenant_filters=tenant_filters)
             complete = complete and room
     # Rendered straight from Elasticsearch's answer: running every hit's source through the response
     # schema again cost more than the rest of the view. SearchResponse still documents the shape,

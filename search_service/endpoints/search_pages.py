@@ -31,10 +31,11 @@ async def fetch_page(
     selected: dict[str, list[str]],
     sort_casts: dict[str, str],
     caller: str,
+    tenant_filters: list[Filter],
     tolerant: TolerantText | None = None,
 ) -> tuple[dict[str, Any], Cursor | None]:
     """Elasticsearch's answer for the page, and the cursor to the next one (None on the last); with `tolerant`,
-    of the tolerant pass, whose cursors carry `digest`."""
+    of the tolerant pass, whose cursors carry `digest`. `tenant_filters` (a tenant token's) bind every body."""
     sort = params.sort_keys
     if not checked.text and not params.sort and config.search_rank_field:
         sort = rank_sort(config.search_rank_field)
@@ -59,6 +60,7 @@ async def fetch_page(
         rank_field=config.search_rank_field if params.rank == "custom" else "",
         operator=default_operator(config),
         tolerant=tolerant,
+        tenant_filters=tenant_filters,
     )
     keep_alive = config.search_cursor_keep_alive
     if cursor is None:

@@ -2,13 +2,22 @@
 (query/tolerance.py) and the did-you-mean call (query/spelling.py), and when each is wanted."""
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from elasticsearch import ApiError, AsyncElasticsearch, TransportError
 
 from search_service.query.body import Operator
+from search_service.query.filters import Filter
 from search_service.query.policy import CheckedQuery
-from search_service.query.spelling import build_spelling_body, found_at_most, spelling_suggestions
+from search_service.query.spelling import (
+    build_held_body,
+    build_spelling_body,
+    found_at_most,
+    held_counts,
+    spelling_candidates,
+    spelling_suggestions,
+)
 from search_service.query.tolerance import Tolerance, TolerantText, Typos, most_typos, tolerant_text
 from search_service.schemas import SearchParams
 from search_service.settings import ServiceSettings
@@ -77,18 +86,39 @@ def total_hits(result: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-async def did_you_mean(client: AsyncElasticsearch, config: ServiceSettings, query: str) -> list[str]:
-    """Corrections of `query`."""
-    body = build_spelling_body(query, config.search_fields, timeout_seconds=config.search_timeout)
+async def did_you_mean(
+    client: AsyncElasticsearch, config: ServiceSettings, query: str, *, tenant_filters: Sequence[Filter] = ()
+) -> list[str]:
+    """Corrections of `query`. Under a tenant token, the words are counted within its filters, and the suggester's
+    candidates (which it draws from the whole index) are counted there too, in a second call: a word none of the
+    tenant's documents holds is never suggested, so a correction reveals nothing of another tenant's."""
+    timeout = config.search_timeout
+    body = build_spelling_body(query, config.search_fields, timeout_seconds=timeout, tenant_filters=tenant_filters)
     if body is None:
         return []
+    answer = await _extra_search(client, config, body)
+    if answer is None:
+        return []
+    held = None
+    if tenant_filters:
+        candidates = spelling_candidates(query, answer)
+        held_body = build_held_body(candidates, config.search_fields, tenant_filters, timeout_seconds=timeout)
+        if held_body is None:
+            return []
+        held = held_counts(candidates, await _extra_search(client, config, held_body))
+        if held is None:
+            return []
+    return spelling_suggestions(query, answer, min_ratio=config.search_did_you_mean_ratio, held=held)
+
+
+async def _extra_search(client: AsyncElasticsearch, config: ServiceSettings, body: dict[str, Any]) -> Any:
+    """A did-you-mean call's answer; None when it failed. The hits are ready: an extra that fails or is slow must
+    not cost the caller them, nor more than the search's own time limit of waiting."""
     try:
-        # The hits are ready: an extra that fails or is slow must not cost the caller them, nor more than the
-        # search's own time limit of waiting.
         answer = await client.options(request_timeout=config.search_timeout).search(
             index=config.elasticsearch_index, body=body
         )
     except (ApiError, TransportError) as error:
         logger.warning("No did-you-mean suggestions, the call failed: %s", error)
-        return []
-    return spelling_suggestions(query, answer.body, min_ratio=config.search_did_you_mean_ratio)
+        return None
+    return answer.body

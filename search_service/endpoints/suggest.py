@@ -11,9 +11,11 @@ from search_service.keys.auth import SEARCH_AUTH, caller_identity
 from search_service.mapping.loaded import index_fields
 from search_service.outcome import note_outcome, note_queue_wait
 from search_service.parameters import known_parameters, refuse_unknown_parameters
+from search_service.query.filters import within_tenant
 from search_service.query.suggest import build_suggest_body, suggest_response
 from search_service.renderers import render_json
 from search_service.schemas import ERRORS, ErrorResponse, SuggestParams, SuggestResponse
+from search_service.tenants.scope import check_page_size, tenant_filters
 
 router = Router(tags=["suggest"], auth=SEARCH_AUTH)
 SUGGEST_PARAMETERS = known_parameters(SuggestParams)
@@ -32,6 +34,7 @@ async def suggest(request: HttpRequest, params: Query[SuggestParams]) -> HttpRes
         return error_response(404, "suggest_disabled", "Suggestions are turned off (SEARCH_SUGGEST_FIELD is empty)")
     client = get_client()
     fields = await index_fields(client, config)  # 503 when the settings do not fit the index
+    check_page_size(request, params.size)
     body = build_suggest_body(
         prefix=params.prefix,
         field=field,
@@ -40,6 +43,7 @@ async def suggest(request: HttpRequest, params: Query[SuggestParams]) -> HttpRes
         rank_cast=fields.sort_casts.get(config.search_rank_field.removeprefix("-")),
         timeout_seconds=config.search_timeout,
     )
+    body["query"] = within_tenant(body["query"], tenant_filters(request, config, fields))
     async with admit(config, caller_identity(request), LOOKUP) as turn:
         note_queue_wait(request, turn.waited)
         result = await client.search(index=config.elasticsearch_index, body=body)

@@ -20,6 +20,9 @@ SECRET_BYTES = 32
 SCOPES = ("search", "admin")  # search: /search, /suggest, /documents; admin: /analytics/*, /metrics
 _KEY = re.compile(rf"^{LABEL}(?P<prefix>[0-9a-f]{{{PREFIX_LENGTH}}})_[A-Za-z0-9_-]{{43}}$")
 _PREFIX = re.compile(rf"^(?:{LABEL})?(?P<prefix>[0-9a-f]{{{PREFIX_LENGTH}}})$")
+# A tenant token (tenants/token.py) is a JWT: three base64url parts. Bounded before anything reads it.
+MAX_TOKEN_LENGTH = 4_096
+_JWT_SHAPE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
 ALGOLIA_KEY_PARAMETER = "x-algolia-api-key"  # a query parameter on the InstantSearch paths
 AUTHORIZATION_SCHEME = "apikey"  # `Authorization: ApiKey <key>`, compared case-insensitively as HTTP schemes are
 
@@ -56,8 +59,8 @@ def parse_prefix(text: str) -> str | None:
 def presented_key(headers: Mapping[str, str], query: Mapping[str, str] | None = None) -> str | None:
     """The key a request carries: `X-API-Key: <key>`, `X-Algolia-API-Key: <key>` (InstantSearch's clients), or
     `Authorization: ApiKey <key>`; in `query`, the `x-algolia-api-key` parameter those clients send from a browser
-    (the InstantSearch paths only pass it). None when there is none (another Authorization scheme, such as the
-    analytics token's Bearer, is not a key)."""
+    (the InstantSearch paths only pass it). A tenant token goes wherever a key goes. None when there is none
+    (another Authorization scheme, such as the analytics token's Bearer, is not a key)."""
     key = headers.get("X-API-Key")
     if key is not None:
         return key.strip()
@@ -67,7 +70,12 @@ def presented_key(headers: Mapping[str, str], query: Mapping[str, str] | None = 
     # Algolia's clients must be given a key: one that is not a key of ours (empty, `unused`) is a placeholder, no
     # key, so that a front end of a service without keys works; one that looks like ours is checked as any other.
     key = (headers.get("X-Algolia-API-Key") or (query or {}).get(ALGOLIA_KEY_PARAMETER) or "").strip()
-    return key if key.startswith(LABEL) else None
+    return key if key.startswith(LABEL) or looks_like_token(key) else None
+
+
+def looks_like_token(credential: str) -> bool:
+    """Whether a credential has a tenant token's shape (a JWT), rather than a key's."""
+    return len(credential) <= MAX_TOKEN_LENGTH and bool(_JWT_SHAPE.match(credential))
 
 
 def check_rate_limit(spec: str) -> str:

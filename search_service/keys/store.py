@@ -1,10 +1,12 @@
 """Finding the key a request presents: in the worker's cache, else with one query in the database thread for key
 lookups (database_threads.py), within API_KEY_LOOKUP_TIMEOUT.
 
-A verified key (or an unknown one) is cached for API_KEY_CACHE_SECONDS, by the key's SHA-256, which is also what
-the database stores: a request with a cached key costs a hash and a dictionary lookup, no database query and no
-thread hop. The price is that a revocation takes effect within that time. Concurrent requests with a key not in
-the cache share one query, so a burst of 1,000 costs one round trip, not 1,000.
+What the database says of a prefix (the key with its SHA-256, or nothing: unknown or revoked) is cached for
+API_KEY_CACHE_SECONDS: a request with a cached key costs a hash, a dictionary lookup and a constant-time compare, no
+database query and no thread hop. The price is that a revocation takes effect within that time. A tenant token
+(tenants/) finds its parent key by the prefix it names, in the same cache, so revoking the parent ends its tokens
+within that time too. Concurrent requests with a prefix not in the cache share one query, so a burst of 1,000
+costs one round trip, not 1,000.
 
 When the database fails or does not answer in time, what the cache knew is served past its expiry (for up to
 API_KEY_STALE_SECONDS), at once and with no wait while the database stays unavailable, and looked up again behind
@@ -25,6 +27,7 @@ from search_service.keys.format import hash_key, key_prefix
 from search_service.metrics.series import API_KEY_LOOKUPS
 from search_service.models import ApiKey
 from search_service.settings import ServiceSettings
+from search_service.tenants.token import TenantClaims
 
 logger = logging.getLogger(__name__)
 
@@ -41,12 +44,22 @@ MAX_LOOKUPS_WAITING = 256
 
 @dataclass(frozen=True, slots=True)
 class VerifiedKey:
-    """What a request needs to know of its key, with nothing secret in it (it may be logged)."""
+    """What a request needs to know of its key, with nothing secret in it (it may be logged). With `tenant`, the
+    request came with a tenant token of this key (tenants/): its claims bind every search it makes."""
 
     id: int
     prefix: str
     scopes: frozenset[str]
     rate_limit: str | None  # `limits` notation; None: SEARCH_RATE_LIMIT; '': no limit
+    tenant: TenantClaims | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParentKey:
+    """A key as its tenant tokens need it: the key, and its SHA-256, which signs them (tenants/token.py)."""
+
+    key: VerifiedKey
+    key_hash: str
 
 
 class KeyStore:
@@ -55,13 +68,21 @@ class KeyStore:
         self.lookup_timeout = lookup_timeout
         self.stale_for = stale_for
         self.capacity = capacity
-        self._cache: dict[str, tuple[float, VerifiedKey | None]] = {}  # hash -> (expiry, the key or None)
-        self._lookups: dict[str, asyncio.Task[VerifiedKey | None]] = {}
+        self._cache: dict[str, tuple[float, ParentKey | None]] = {}  # prefix -> (expiry, its key or None)
+        self._lookups: dict[str, asyncio.Task[ParentKey | None]] = {}
 
     def cached(self, key: str) -> tuple[bool, VerifiedKey | None]:
         """(True, the key or None if unknown) when the cache answers without a query; (False, None) when it
         must be looked up."""
-        entry = self._cache.get(hash_key(key))
+        prefix = key_prefix(key)
+        entry = None if prefix is None else self._cache.get(prefix)
+        if entry is not None and self._servable(entry[0], time.monotonic(), stale=not DATABASE_HEALTH.available):
+            return True, _matching(entry[1], key)
+        return False, None
+
+    def cached_parent(self, prefix: str) -> tuple[bool, ParentKey | None]:
+        """As cached(), for a tenant token's parent."""
+        entry = self._cache.get(prefix)
         if entry is not None and self._servable(entry[0], time.monotonic(), stale=not DATABASE_HEALTH.available):
             return True, entry[1]
         return False, None
@@ -72,22 +93,26 @@ class KeyStore:
         prefix = key_prefix(key)
         if prefix is None:
             return None  # not even the shape of a key: no query
-        key_hash = hash_key(key)
-        entry = self._cache.get(key_hash)
+        return _matching(await self.find_parent(prefix), key)
+
+    async def find_parent(self, prefix: str) -> ParentKey | None:
+        """The key whose prefix this is, with its hash, if it exists and is not revoked, else None (a tenant
+        token's parent: tenants/). KeysUnavailable as find()."""
+        entry = self._cache.get(prefix)
         now = time.monotonic()
         if entry is not None and entry[0] > now:
             return entry[1]
         stale = entry is not None and self._servable(entry[0], now, stale=True)
         if entry is not None and stale and not DATABASE_HEALTH.available:
-            self._lookup(prefix, key_hash)  # looked up again behind the request, to learn of a revocation
+            self._lookup(prefix)  # looked up again behind the request, to learn of a revocation
             API_KEY_LOOKUPS.labels("stale").inc()
             return entry[1]
-        if not stale and len(self._lookups) >= MAX_LOOKUPS_WAITING and key_hash not in self._lookups:
+        if not stale and len(self._lookups) >= MAX_LOOKUPS_WAITING and prefix not in self._lookups:
             API_KEY_LOOKUPS.labels("refused").inc()
             raise KeysUnavailable
         try:
             # Shielded: a caller that goes away must not cancel the lookup others wait for.
-            return await asyncio.shield(self._lookup(prefix, key_hash))
+            return await asyncio.shield(self._lookup(prefix))
         except (TimeoutError, KeysUnavailable) as failed:
             if isinstance(failed, TimeoutError):
                 API_KEY_LOOKUPS.labels("timed_out").inc()
@@ -100,23 +125,23 @@ class KeyStore:
     def _servable(self, expiry: float, now: float, *, stale: bool) -> bool:
         return expiry > now or (stale and expiry + self.stale_for > now)
 
-    def _lookup(self, prefix: str, key_hash: str) -> asyncio.Task[VerifiedKey | None]:
-        """The lookup of this key in flight, started if there is none."""
+    def _lookup(self, prefix: str) -> asyncio.Task[ParentKey | None]:
+        """The lookup of this prefix in flight, started if there is none."""
         loop = asyncio.get_running_loop()
-        lookup = self._lookups.get(key_hash)
+        lookup = self._lookups.get(prefix)
         if lookup is None or lookup.get_loop() is not loop:  # tests run one event loop per test
-            lookup = loop.create_task(self._look_up(prefix, key_hash))
-            self._lookups[key_hash] = lookup
-            lookup.add_done_callback(lambda done: self._forget_lookup(key_hash, done))
+            lookup = loop.create_task(self._look_up(prefix))
+            self._lookups[prefix] = lookup
+            lookup.add_done_callback(lambda done: self._forget_lookup(prefix, done))
         return lookup
 
-    def _forget_lookup(self, key_hash: str, done: asyncio.Task[VerifiedKey | None]) -> None:
-        if self._lookups.get(key_hash) is done:
-            del self._lookups[key_hash]
+    def _forget_lookup(self, prefix: str, done: asyncio.Task[ParentKey | None]) -> None:
+        if self._lookups.get(prefix) is done:
+            del self._lookups[prefix]
         if not done.cancelled():
             done.exception()  # retrieved, even when every caller went away before it ended
 
-    async def _look_up(self, prefix: str, key_hash: str) -> VerifiedKey | None:
+    async def _look_up(self, prefix: str) -> ParentKey | None:
         """The database's answer. KeysUnavailable if the database fails, TimeoutError if it is stuck."""
         try:
             # TimeoutError once the thread has been on one query for the lookup timeout: the database is stuck.
@@ -126,24 +151,29 @@ class KeyStore:
             DATABASE_HEALTH.note_failure("key_lookup", failed.reason)
             raise KeysUnavailable from None
         DATABASE_HEALTH.note_success()
-        # The prefix only found the row; the whole key must match, compared in constant time.
-        matches = row is not None and hmac.compare_digest(row.key_hash, key_hash)
-        found = verified_key(row) if row is not None and matches and row.revoked is None else None
+        found = ParentKey(verified_key(row), row.key_hash) if row is not None and row.revoked is None else None
         API_KEY_LOOKUPS.labels("unknown" if found is None else "found").inc()
-        self._remember(key_hash, found)
+        self._remember(prefix, found)
         return found
 
-    def _remember(self, key_hash: str, found: VerifiedKey | None) -> None:
+    def _remember(self, prefix: str, found: ParentKey | None) -> None:
         if self.ttl <= 0:
             return
         now = time.monotonic()
         if len(self._cache) >= self.capacity:
-            self._cache = {hashed: entry for hashed, entry in self._cache.items() if entry[0] + self.stale_for > now}
+            self._cache = {known: entry for known, entry in self._cache.items() if entry[0] + self.stale_for > now}
         if len(self._cache) >= self.capacity:
-            self._cache = {hashed: entry for hashed, entry in self._cache.items() if entry[0] > now}
+            self._cache = {known: entry for known, entry in self._cache.items() if entry[0] > now}
         if len(self._cache) >= self.capacity:
             self._cache.clear()
-        self._cache[key_hash] = (now + self.ttl, found)
+        self._cache[prefix] = (now + self.ttl, found)
+
+
+def _matching(parent: ParentKey | None, key: str) -> VerifiedKey | None:
+    """The prefix only found the row; the whole key must match, compared in constant time."""
+    if parent is None or not hmac.compare_digest(parent.key_hash, hash_key(key)):
+        return None
+    return parent.key
 
 
 def _key_row(prefix: str) -> ApiKey | None:

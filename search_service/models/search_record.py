@@ -20,6 +20,8 @@ class SearchRecord(models.Model):
     api_key_prefix = models.CharField(max_length=16, default="")  # the caller's key, when keys exist
     api = models.CharField(max_length=16, default="search")  # which API answered: `search` or `instantsearch`
     cached = models.BooleanField(default=False)  # answered by the answer cache, without a search of its own
+    # A tenant token's label (tenants/), under its parent's api_key_prefix; empty without a token. Never the token.
+    tenant = models.CharField(max_length=64, default="")
 
     class Meta:
         indexes = (models.Index(fields=["zero_results", "timestamp"], name="zero_results_by_time"),)

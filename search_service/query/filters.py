@@ -118,3 +118,11 @@ def filter_clauses(filters: Iterable[Filter]) -> dict[str, dict[str, Any]]:
             alternatives[0] if len(alternatives) == 1 else {"bool": {"should": alternatives, "minimum_should_match": 1}}
         )
     return clauses
+
+
+def within_tenant(query: dict[str, Any], tenant_filters: Sequence[Filter]) -> dict[str, Any]:
+    """`query` with a tenant token's filters ANDed to it (tenants/): in a bool filter, so they neither score nor
+    can be widened by anything the caller sends, which goes inside `query`."""
+    if not tenant_filters:
+        return query
+    return {"bool": {"must": query, "filter": list(filter_clauses(tenant_filters).values())}}

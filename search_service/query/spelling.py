@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from search_service.query.body import strip_boost
-from search_service.query.filters import Filter, filter_clauses
+from search_service.query.filters import Filter, within_tenant
 from search_service.query.spelling_words import (
     MAX_WORD_LENGTH,
     MIN_WORD_LENGTH,
@@ -80,7 +80,7 @@ def build_spelling_body(
         "track_total_hits": False,
         "timeout": f"{round(timeout_seconds * 1000)}ms",
         # The counts visit only the documents holding one of the words, not the whole index.
-        "query": _within({"bool": {"should": list(counts.values())}}, tenant_filters),
+        "query": within_tenant({"bool": {"should": list(counts.values())}}, tenant_filters),
         "aggs": {WORD_COUNTS: {"filters": {"filters": counts}}},
         "suggest": {
             "text": _suggest_text(words),
@@ -166,7 +166,7 @@ def build_held_body(
         "size": 0,
         "track_total_hits": False,
         "timeout": f"{round(timeout_seconds * 1000)}ms",
-        "query": _within({"bool": {"should": list(counts.values())}}, tenant_filters),
+        "query": within_tenant({"bool": {"should": list(counts.values())}}, tenant_filters),
         "aggs": {HELD_COUNTS: {"filters": {"filters": counts}}},
     }
 
@@ -180,12 +180,6 @@ def held_counts(candidates: Sequence[str], answer: Any) -> dict[str, int] | None
     if len(counts) != len(candidates):
         return None
     return {text: counts[number] for number, text in enumerate(candidates)}
-
-
-def _within(query: dict[str, Any], tenant_filters: Sequence[Filter]) -> dict[str, Any]:
-    if not tenant_filters:
-        return query
-    return {"bool": {"must": query, "filter": list(filter_clauses(tenant_filters).values())}}
 
 
 def _cut_short(answer: Any) -> bool:

@@ -141,6 +141,7 @@ SETTINGS_GROUPS: dict[str, tuple[str, ...]] = {
         "api_key_lookup_timeout",
         "api_key_stale_seconds",
         "api_key_last_used_interval",
+        "tenant_token_max_ttl",
         "ready_requires_api_key",
         "docs_require_api_key",
     ),

@@ -115,6 +115,14 @@ class OperationsSettings(BaseModel):
         description="A key's `last_used` is written at most once per this many seconds per worker, off the "
         "request path.",
     )
+    tenant_token_max_ttl: float = Field(
+        default=86_400.0,
+        gt=0,
+        le=31 * 86_400,
+        description="The longest a tenant token may live (docs/tenant-tokens.md): a token whose `exp` is further "
+        "ahead is refused, so that a leaked one stops working within this time even if its parent key is not "
+        "revoked.",
+    )
     # Off by default: probes send no key, and the document describes only what is public anyway.
     ready_requires_api_key: bool = Field(
         default=False, description="With `SEARCH_REQUIRE_API_KEY` on, `/ready` needs a key too (any valid key)."

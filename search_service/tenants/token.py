@@ -23,14 +23,11 @@ from typing import Any
 
 import jwt
 
-from search_service.keys.format import PREFIX_LENGTH, check_rate_limit, key_prefix
+from search_service.keys.format import PREFIX_LENGTH, check_rate_limit, key_prefix, looks_like_token
 from search_service.query.filters import parse_filter
 
 ALGORITHM = "HS256"
-# Longer than any token a caller needs (a few filters and a label), and checked before anything is decoded.
-MAX_TOKEN_LENGTH = 4_096
 MAX_LABEL_LENGTH = 64
-_JWT_SHAPE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
 _PREFIX = re.compile(rf"^[0-9a-f]{{{PREFIX_LENGTH}}}$")
 _CLAIMS = frozenset({"filter", "exp", "max_size", "rate_limit", "tenant", "iat"})
 
@@ -65,10 +62,6 @@ class TokenRules:
 
 def signing_key(api_key: str) -> bytes:
     return hashlib.sha256(api_key.encode()).digest()
-
-
-def looks_like_token(credential: str) -> bool:
-    return len(credential) <= MAX_TOKEN_LENGTH and bool(_JWT_SHAPE.match(credential))
 
 
 def make_token(

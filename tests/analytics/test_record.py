@@ -43,6 +43,7 @@ def test_a_search_that_found_something():
         "latency_ms": 4.25,
         "elasticsearch_took_ms": 2,
         "api_key_prefix": "",
+        "tenant": "",
         "api": "search",
         "cached": False,
     }

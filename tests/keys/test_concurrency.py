@@ -28,9 +28,9 @@ def lookups(monkeypatch):
     calls: list[str] = []
     original = KeyStore._look_up
 
-    async def counted(self, prefix, key_hash):
+    async def counted(self, prefix):
         calls.append(prefix)
-        return await original(self, prefix, key_hash)
+        return await original(self, prefix)
 
     monkeypatch.setattr(KeyStore, "_look_up", counted)
     return calls

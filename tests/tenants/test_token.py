@@ -9,9 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from search_service.keys.format import generate_key, hash_key
+from search_service.keys.format import MAX_TOKEN_LENGTH, generate_key, hash_key
 from search_service.tenants.token import (
-    MAX_TOKEN_LENGTH,
     TokenExpired,
     TokenInvalid,
     TokenRules,
