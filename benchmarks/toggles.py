@@ -176,6 +176,8 @@ def write_toggles_report(
     ]
     for variant in variants:
         settings = " ".join(f"`{k}={v}`" for k, v in variant.env.items()) or "all off"
+        if variant.tenant_filter is not None:
+            settings += f", a tenant token (`{variant.tenant_filter}`) sent"
         for c in connections:
             measured = runs[(variant.name, c)]
             base = runs[(baseline, c)]

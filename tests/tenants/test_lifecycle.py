@@ -12,11 +12,12 @@ import httpx
 import pytest
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from search_service.analytics.recorder import stop_recorder
 from search_service.json_logs import JsonFormatter
 from search_service.keys.format import key_prefix
+from search_service.keys.store import KeyStore, ParentKey
 from search_service.models import SearchRecord
 from search_service.tenants.token import make_token
 from search_service.tenants.verify import token_rules
@@ -144,3 +145,39 @@ async def test_logs_and_analytics_carry_the_parent_and_the_tenant_never_the_toke
     stored = json.dumps(line) + repr(row.__dict__)
     assert token not in stored
     assert token.split(".")[2] not in stored
+
+
+async def test_the_command_makes_a_token_the_service_accepts(api, parent):
+    out = io.StringIO()
+    await sync_to_async(call_command)(
+        "tenant_token", parent, "--filter", f"account:{NORTH}", "--ttl", "600", "--tenant", "north-web", stdout=out
+    )
+    token = out.getvalue().strip().splitlines()[-1]
+    answer = await api.get("/search", params=SEARCH, headers=as_token(token))
+    assert answer.status_code == 200
+    assert {hit["source"]["account"] for hit in answer.json()["hits"]} == {NORTH}
+    with pytest.raises(CommandError, match="cannot filter on 'cost'"):
+        await sync_to_async(call_command)("tenant_token", parent, "--filter", "cost:1", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="TENANT_TOKEN_MAX_TTL"):
+        await sync_to_async(call_command)(
+            "tenant_token", parent, "--filter", f"account:{NORTH}", "--ttl", "9999999", stdout=io.StringIO()
+        )
+
+
+async def test_a_burst_with_one_new_token_is_served_whole_with_one_lookup(api, token_of, monkeypatch):
+    """A back end forwarding 1,000 searches at once with a token it has not sent before: none refused, and its
+    parent key is looked up once."""
+    lookups: list[str] = []
+    original = KeyStore._look_up
+
+    async def counted(self: KeyStore, prefix: str) -> ParentKey | None:
+        lookups.append(prefix)
+        return await original(self, prefix)
+
+    monkeypatch.setattr(KeyStore, "_look_up", counted)
+    token = as_token(token_of(f"account:{NORTH}"))
+    answers = await asyncio.gather(
+        *(api.get("/suggest", params={"prefix": "lan"}, headers=token) for _ in range(1_000))
+    )
+    assert [answer.status_code for answer in answers] == [200] * 1_000
+    assert len(lookups) == 1
