@@ -156,7 +156,7 @@ async def search(request: HttpRequest, params: Query[SearchParams]) -> HttpRespo
     search_named = search_key(
         checked_text=checked.text,
         parameters=params.model_dump(mode="json"),
-        tenant="" if tenant is None else "\n".join(tenant.filters),
+        tenant="" if tenant is None else orjson.dumps(tenant.filters).decode(),  # unambiguous, whatever they hold
     )
     key = None if generation is None else stored_key(search_named, generation)
     entry, served = await cache.answer(search_named, key, make)
