@@ -10,7 +10,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
-from search_service.credentials import KeysUnavailable, NotAuthenticated
+from search_service.credentials import KeysUnavailable, NotAuthenticated, NotPermitted
 from search_service.elastic import get_client
 from search_service.endpoints import analytics, documents, health, instantsearch, metrics, search, suggest
 from search_service.errors import register_error_handlers
@@ -28,7 +28,7 @@ def docs_need_a_key(view: Callable[..., HttpResponse]) -> Callable[..., Any]:
     async def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
             await DOCS_AUTH(request)
-        except (NotAuthenticated, KeysUnavailable) as refused:  # answered as on every endpoint
+        except (NotAuthenticated, NotPermitted, KeysUnavailable) as refused:  # answered as on every endpoint
             return api.on_exception(request, refused)
         # Read first, if not yet, so that the document can give the fields' types (openapi.py).
         await readable_index_fields(get_client(), settings.SEARCH)

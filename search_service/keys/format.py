@@ -24,6 +24,7 @@ _PREFIX = re.compile(rf"^(?:{LABEL})?(?P<prefix>[0-9a-f]{{{PREFIX_LENGTH}}})$")
 MAX_TOKEN_LENGTH = 4_096
 _JWT_SHAPE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
 ALGOLIA_KEY_PARAMETER = "x-algolia-api-key"  # a query parameter on the InstantSearch paths
+_ZERO_PERIOD = re.compile(r"/\s*0+\s*[A-Za-z]")
 AUTHORIZATION_SCHEME = "apikey"  # `Authorization: ApiKey <key>`, compared case-insensitively as HTTP schemes are
 
 
@@ -86,4 +87,6 @@ def check_rate_limit(spec: str) -> str:
             parse_many(spec)
         except ValueError:
             raise ValueError(f"{spec!r} is not a rate limit such as '100/second;3000/minute'") from None
+        if _ZERO_PERIOD.search(spec):  # `limits` reads `1/0second` as `1/second`: not what was written
+            raise ValueError(f"{spec!r} has a period of 0; write '100/second;3000/minute'")
     return spec

@@ -33,6 +33,9 @@ from search_service.query.spelling_words import (
 )
 
 OPTIONS_PER_FIELD = 3
+# Under a tenant token: the suggester ranks its options by the whole index's counts, so other tenants' words can
+# crowd a tenant's own out of the first three; more options give its words room (build_held_body counts each).
+TENANT_OPTIONS_PER_FIELD = 8
 MAX_SUGGESTIONS = 3
 # One edit (a letter added, dropped, changed, or two swapped: `pyhton`) covers most typos; two cost about
 # ten times as much (median `took` 2.5 ms against 22 ms on the demo index, five fields, a loaded machine).
@@ -91,7 +94,7 @@ def build_spelling_body(
                         # The counts decide whether a word is misspelt, so candidates are wanted even for a
                         # word the field holds ("missing" would give none for a typo found in one document).
                         "suggest_mode": "always",
-                        "size": OPTIONS_PER_FIELD,
+                        "size": TENANT_OPTIONS_PER_FIELD if tenant_filters else OPTIONS_PER_FIELD,
                         "min_word_length": MIN_WORD_LENGTH,
                         "max_edits": MAX_EDITS,
                         "max_term_freq": MAX_TERM_FREQ,
@@ -144,8 +147,8 @@ def spelling_suggestions(
 
 
 def spelling_candidates(query: str, answer: Any) -> list[str]:
-    """Every word the suggester offered for the query's words (at most MAX_WORDS x OPTIONS_PER_FIELD a field), in a
-    stable order: what a tenant's documents are asked to hold (build_held_body)."""
+    """Every word the suggester offered for the query's words (at most MAX_WORDS x TENANT_OPTIONS_PER_FIELD a
+    field), in a stable order: what a tenant's documents are asked to hold (build_held_body)."""
     words = plain_words(query)
     if not words or not isinstance(answer, dict):
         return []

@@ -22,12 +22,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import jwt
+import orjson
 
 from search_service.keys.format import PREFIX_LENGTH, check_rate_limit, key_prefix, looks_like_token
 from search_service.query.filters import parse_filter
 
 ALGORITHM = "HS256"
 MAX_LABEL_LENGTH = 64
+LATEST_EXPIRY = 2**53  # seconds since the epoch: beyond it, not a time (and not exact as a float)
 _PREFIX = re.compile(rf"^[0-9a-f]{{{PREFIX_LENGTH}}}$")
 _CLAIMS = frozenset({"filter", "exp", "max_size", "rate_limit", "tenant", "iat"})
 
@@ -128,7 +130,8 @@ def _checked(claims: dict[str, Any], prefix: str, rules: TokenRules, *, now: flo
     if unknown:
         raise TokenInvalid(f"unknown claims: {', '.join(sorted(unknown))[:120]}")
     expires = claims.get("exp")
-    if not isinstance(expires, int) or isinstance(expires, bool):
+    # Bounded before any arithmetic: an integer past a float's range (10**400) made the comparison below raise.
+    if not isinstance(expires, int) or isinstance(expires, bool) or not 0 < expires < LATEST_EXPIRY:
         raise TokenInvalid("`exp` must be a whole number of seconds since the epoch")
     if expires <= now:
         raise TokenExpired("the tenant token has expired")
@@ -167,5 +170,15 @@ def _checked(claims: dict[str, Any], prefix: str, rules: TokenRules, *, now: flo
         expires_at=expires,
         max_size=max_size,
         rate_limit=rate_limit,
-        label=label if label is not None else ",".join(written)[:MAX_LABEL_LENGTH],
+        label=label if label is not None else default_label(written),
     )
+
+
+def default_label(filters: Sequence[str]) -> str:
+    """A token's label when it names none: its filters, or when they are too long for a label, their start and a
+    digest of the whole, so that two tenants whose filters begin alike are never one label."""
+    joined = ",".join(filters)
+    if len(joined) <= MAX_LABEL_LENGTH:
+        return joined
+    digest = hashlib.blake2b(orjson.dumps(list(filters)), digest_size=8).hexdigest()
+    return f"{joined[: MAX_LABEL_LENGTH - len(digest) - 1]}~{digest}"

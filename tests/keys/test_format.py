@@ -58,3 +58,5 @@ def test_a_key_rate_limit_is_limits_notation_or_empty():
     assert check_rate_limit("") == ""
     with pytest.raises(ValueError, match="not a rate limit"):
         check_rate_limit("fast")
+    with pytest.raises(ValueError, match="period of 0"):  # `limits` would read it as 1/second
+        check_rate_limit("1/0second")

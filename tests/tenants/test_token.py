@@ -52,6 +52,19 @@ def test_a_token_carries_its_filters_expiry_limits_and_parent():
 
 def test_without_a_label_the_filters_name_the_tenant():
     assert read(token(filters=["customer:acme", "year:2020..2024"])).label == "customer:acme,year:2020..2024"
+    # Too long for a label: two tenants whose filters begin alike still get two labels (and two rate limits).
+    start = "customer:" + "x" * 60
+    first, second = read(token(filters=[start + "a"])).label, read(token(filters=[start + "b"])).label
+    assert first != second
+    assert len(first) == len(second) == 64
+
+
+def test_an_expiry_past_any_time_is_refused_not_a_crash():
+    forged = jwt.encode(
+        {"filter": ["customer:acme"], "exp": 10**400}, signing_key(PARENT.key), headers={"kid": PARENT.prefix}
+    )
+    with pytest.raises(TokenInvalid, match="exp"):
+        read_token(forged, PARENT.key_hash, RULES, now=NOW)
 
 
 def test_it_is_a_plain_hs256_jwt_any_library_makes():
