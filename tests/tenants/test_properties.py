@@ -30,6 +30,13 @@ from tests.test_api_fuzz import VALUE_TEXT
 pytestmark = pytest.mark.django_db(transaction=True)
 
 EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "100"))
+property_settings = hypothesis_settings(
+    max_examples=EXAMPLES,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 SOUTH_WORDS = ("zeppelin", "zepelin", "quixotic", "marmalade", "archived", "south")
 QUERIES = [
     "",
@@ -99,19 +106,17 @@ async def search_under(token: str, params: dict[str, Any]) -> list[httpx.Respons
 
 
 @pytest.fixture
-def north_token(tenants_served) -> str:
-    parent = api_key_create(name="property parent", scopes=["search"], rate_limit=None).key
-    return make_token(parent, filters=[f"account:{NORTH}"], ttl=3_600, rules=token_rules(settings.SEARCH))
+def parent_key(tenants_served) -> str:
+    return api_key_create(name="property tests' parent", scopes=["search"], rate_limit=None).key
+
+
+@pytest.fixture
+def north_token(parent_key: str) -> str:
+    return make_token(parent_key, filters=[f"account:{NORTH}"], ttl=3_600, rules=token_rules(settings.SEARCH))
 
 
 @given(params=search_params)
-@hypothesis_settings(
-    max_examples=EXAMPLES,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@property_settings
 def test_every_hit_count_and_word_under_a_token_is_its_tenants(north_token, params):
     *searches, suggest = asyncio.run(search_under(north_token, params))
     for response in searches:
@@ -152,19 +157,8 @@ def signed(header: dict[str, Any], claims: dict[str, Any], secret: bytes) -> str
     return (message + b"." + signature).decode()
 
 
-@pytest.fixture
-def parent_key(tenants_served) -> str:
-    return api_key_create(name="fuzzed tokens' parent", scopes=["search"], rate_limit=None).key
-
-
 @given(claims=claims, header=headers, signed_by_parent=st.booleans())
-@hypothesis_settings(
-    max_examples=EXAMPLES,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@property_settings
 def test_any_token_shaped_credential_is_refused_in_our_words_never_a_5xx(
     parent_key: str, claims: dict[str, Any], header: dict[str, Any], signed_by_parent: bool
 ) -> None:
